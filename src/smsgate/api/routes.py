@@ -1,0 +1,198 @@
+"""/api/v1: the native REST API. Each route parses, calls the Gateway, renders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+
+from smsgate.api import auth, schemas
+from smsgate.api.auth import gateway_of
+from smsgate.core import errors, numbers
+from smsgate.core.accounts import Account
+from smsgate.core.devices import DeviceChanges, Kind, Limits
+from smsgate.core.messages import MessageFilter, Priority, State
+from smsgate.core.requests import SendRequest
+
+router = APIRouter(prefix="/api/v1")
+Caller = Annotated[Account, Depends(auth.account)]
+
+ONLINE_WITHIN = timedelta(minutes=5)
+
+
+def send_request(body: schemas.SendBody) -> SendRequest:
+    return SendRequest(
+        to=(body.to,) if isinstance(body.to, str) else tuple(body.to),
+        text=body.text,
+        devices=tuple(body.devices),
+        sim_slot=body.sim,
+        priority=Priority.URGENT if body.priority == "urgent" else Priority.NORMAL,
+        send_at=body.send_at,
+        valid_until=body.valid_until,
+        valid_for=timedelta(seconds=body.validity) if body.validity else None,
+        reference=body.reference,
+    )
+
+
+@router.post("/messages", status_code=201, response_model=schemas.MessagesOut, tags=["messages"])
+async def send(body: schemas.SendBody, request: Request, account: Caller) -> Response:
+    """Send one text to one or many recipients: one message per recipient, all or none."""
+    sent = await gateway_of(request).send(send_request(body), account=account)
+    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+
+
+@router.post("/messages/batch", status_code=201, response_model=schemas.MessagesOut, tags=["messages"])
+async def send_batch(body: schemas.BatchBody, request: Request, account: Caller) -> Response:
+    """Many different messages in one request; each `reference` comes back beside its id."""
+    sent = await gateway_of(request).send_batch([send_request(m) for m in body.messages], account=account)
+    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+
+
+def _cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise errors.InvalidInput(f"the cursor {cursor!r} is not one this API gave out")
+    return int(cursor)
+
+
+def _states(status: str | None) -> frozenset[State] | None:
+    if not status:
+        return None
+    try:
+        return frozenset(State(s.strip().lower()) for s in status.split(",") if s.strip())
+    except ValueError:
+        raise errors.InvalidInput(f"unknown status in {status!r}; known: {', '.join(State)}") from None
+
+
+def _phone(phone: str | None, request: Request) -> str | None:
+    if phone is None:
+        return None
+    return numbers.parse(phone, gateway_of(request).policy.default_region).e164
+
+
+def filters(
+    request: Request,
+    status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
+    device: Annotated[list[int] | None, Query()] = None,
+    phone: str | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    min_id: Annotated[int | None, Query(ge=0)] = None,
+    max_id: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> MessageFilter:
+    return MessageFilter(
+        states=_states(status), device_ids=tuple(device) if device else None, phone=_phone(phone, request),
+        since=since, until=until, min_id=min_id, max_id=max_id, limit=limit, before_id=_cursor(cursor),
+    )
+
+
+Filters = Annotated[MessageFilter, Depends(filters)]
+
+
+def _next(before_id: int | None) -> str | None:
+    return str(before_id) if before_id is not None else None
+
+
+@router.get("/messages", response_model=schemas.MessagesOut, tags=["messages"])
+async def list_messages(request: Request, account: Caller, f: Filters) -> Response:
+    """Newest first; follow `next_cursor` for the next page."""
+    page = await gateway_of(request).list(f, account=account)
+    return schemas.json({"messages": [schemas.message(m) for m in page.items], "next_cursor": _next(page.next_before_id)})
+
+
+@router.get("/messages/{message_id}", response_model=schemas.MessageOut, tags=["messages"])
+async def get_message(message_id: int, request: Request, account: Caller) -> Response:
+    return schemas.json(schemas.message(await gateway_of(request).get(message_id, account=account)))
+
+
+@router.post("/messages/{message_id}/cancel", response_model=schemas.MessageOut, tags=["messages"])
+async def cancel_message(message_id: int, request: Request, account: Caller) -> Response:
+    """Cancels a message no device has taken yet (409 otherwise)."""
+    return schemas.json(schemas.message(await gateway_of(request).cancel(message_id, account=account)))
+
+
+@router.delete("/messages/{message_id}", status_code=204, tags=["messages"])
+async def delete_message(message_id: int, request: Request, account: Caller) -> Response:
+    """Deletes a message, unless a device holds it right now (409)."""
+    await gateway_of(request).delete(message_id, account=account)
+    return Response(status_code=204)
+
+
+@router.get("/inbox", response_model=schemas.InboxOut, tags=["inbox"])
+async def list_inbox(request: Request, account: Caller, f: Filters) -> Response:
+    page = await gateway_of(request).list_inbound(f, account=account)
+    return schemas.json({"messages": [schemas.inbound(i) for i in page.items], "next_cursor": _next(page.next_before_id)})
+
+
+@router.delete("/inbox/{inbound_id}", status_code=204, tags=["inbox"])
+async def delete_inbound(inbound_id: int, request: Request, account: Caller) -> Response:
+    if not await gateway_of(request).delete_inbound(MessageFilter(ids=(inbound_id,)), account=account):
+        raise errors.NotFound(f"inbound message {inbound_id} not found")
+    return Response(status_code=204)
+
+
+def _limits(body: schemas.LimitsBody | None) -> Limits | None:
+    if body is None:
+        return None
+    pace = timedelta(seconds=body.pace_seconds) if body.pace_seconds else None
+    return Limits(pace=pace, quota=body.quota, quota_recipients=body.quota_recipients, period=body.period)
+
+
+def _device(request: Request, device: Any, token: str | None = None) -> dict[str, Any]:
+    gateway = gateway_of(request)
+    return schemas.device(device, online=device.online(now=gateway.clock.now(), within=ONLINE_WITHIN), token=token)
+
+
+@router.post("/devices", status_code=201, response_model=schemas.DeviceOut, tags=["devices"])
+async def register_device(body: schemas.DeviceBody, request: Request, account: Caller) -> Response:
+    """Registers a device; a phone's answer carries its token, shown this once."""
+    device, token = await gateway_of(request).register_device(
+        body.name, account=account, kind=Kind(body.kind), limits=_limits(body.limits) or Limits()
+    )
+    return schemas.json(_device(request, device, token), 201)
+
+
+@router.get("/devices", response_model=list[schemas.DeviceOut], tags=["devices"])
+async def list_devices(request: Request, account: Caller, archived: bool = False) -> Response:
+    found = await gateway_of(request).list_devices(account=account, archived=archived)
+    return schemas.json([_device(request, d) for d in found])
+
+
+@router.get("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
+async def get_device(device_id: int, request: Request, account: Caller) -> Response:
+    return schemas.json(_device(request, await gateway_of(request).get_device(device_id, account=account)))
+
+
+@router.patch("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
+async def change_device(device_id: int, body: schemas.DeviceChangeBody, request: Request, account: Caller) -> Response:
+    changes = DeviceChanges(name=body.name, enabled=body.enabled, limits=_limits(body.limits))
+    return schemas.json(_device(request, await gateway_of(request).change_device(device_id, changes, account=account)))
+
+
+@router.delete("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
+async def archive_device(device_id: int, request: Request, account: Caller) -> Response:
+    """Archives the device: it sends no more and its token stops working; its history stays."""
+    return schemas.json(_device(request, await gateway_of(request).archive_device(device_id, account=account)))
+
+
+@router.get("/keys", response_model=list[schemas.KeyOut], tags=["keys"])
+async def list_keys(request: Request, account: Caller) -> Response:
+    return schemas.json([schemas.key(k) for k in await gateway_of(request).list_keys(account)])
+
+
+@router.post("/keys", status_code=201, response_model=schemas.KeyOut, tags=["keys"])
+async def create_key(body: schemas.KeyBody, request: Request, account: Caller) -> Response:
+    """A new API key; the answer carries the key, shown this once."""
+    key, secret = await gateway_of(request).create_key(account, body.name)
+    return schemas.json(schemas.key(key, secret), 201)
+
+
+@router.delete("/keys/{key_id}", response_model=schemas.KeyOut, tags=["keys"])
+async def revoke_key(key_id: int, request: Request, account: Caller) -> Response:
+    return schemas.json(schemas.key(await gateway_of(request).revoke_key(account, key_id)))

@@ -1,0 +1,197 @@
+"""The native API's request and answer shapes (they are its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from smsgate.core.accounts import ApiKey
+from smsgate.core.devices import Device, Kind, Period
+from smsgate.core.messages import Inbound, Message, Priority, State
+
+Strict = ConfigDict(extra="forbid")
+
+
+class SendBody(BaseModel):
+    model_config = Strict
+    to: Annotated[str | list[str], Field(description="one number, or a list: one message per recipient")]
+    text: str = Field(min_length=1, max_length=10_000)
+    devices: list[int] = Field(default_factory=list, description="spread over these devices; empty = any device of the account")
+    sim: int | None = Field(None, ge=1, le=8, description="SIM slot, 1-based")
+    priority: Literal["normal", "urgent"] = "normal"
+    send_at: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    validity: int | None = Field(None, ge=1, le=30 * 86400, description="seconds the message stays sendable")
+    reference: str | None = Field(None, max_length=100, description="your own id; it comes back with the message")
+
+
+class BatchBody(BaseModel):
+    model_config = Strict
+    messages: list[SendBody] = Field(min_length=1, max_length=100_000)
+
+
+class MessageOut(BaseModel):
+    id: int
+    to: str
+    to_original: str
+    country: str | None
+    text: str
+    encoding: str
+    segments: int
+    status: State
+    reason: str | None
+    priority: Literal["normal", "urgent"]
+    devices: list[int]
+    device_id: int | None
+    sim: int | None
+    reference: str | None
+    attempts: int
+    send_at: datetime | None
+    valid_until: datetime | None
+    created_at: datetime
+    queued_at: datetime | None
+    leased_at: datetime | None
+    taken_at: datetime | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    cancelled_at: datetime | None
+    expired_at: datetime | None
+
+
+class MessagesOut(BaseModel):
+    messages: list[MessageOut]
+    next_cursor: str | None = None
+
+
+class InboundOut(BaseModel):
+    id: int
+    sender: str
+    text: str
+    device_id: int | None
+    sim: int | None
+    received_at: datetime
+    created_at: datetime
+
+
+class InboxOut(BaseModel):
+    messages: list[InboundOut]
+    next_cursor: str | None = None
+
+
+class SimOut(BaseModel):
+    slot: int
+    number: str | None
+    carrier: str | None
+
+
+class LimitsBody(BaseModel):
+    model_config = Strict
+    pace_seconds: float | None = Field(None, ge=0, le=86400)
+    quota: int | None = Field(None, ge=1)
+    quota_recipients: int | None = Field(None, ge=1)
+    period: Period = Period.DAY
+
+
+class DeviceBody(BaseModel):
+    model_config = Strict
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["android", "simulator"] = "android"
+    limits: LimitsBody | None = None
+
+
+class DeviceChangeBody(BaseModel):
+    model_config = Strict
+    name: str | None = Field(None, min_length=1, max_length=200)
+    enabled: bool | None = None
+    limits: LimitsBody | None = None
+
+
+class DeviceOut(BaseModel):
+    id: int
+    name: str
+    kind: Kind
+    enabled: bool
+    archived: bool
+    online: bool
+    sims: list[SimOut]
+    battery: int | None
+    charging: bool | None
+    last_seen_at: datetime | None
+    app_version: str | None
+    manufacturer: str | None
+    model: str | None
+    os_version: str | None
+    limits: LimitsBody
+    created_at: datetime
+    token: str | None = Field(None, description="only in the answer that registered the device: keep it")
+
+
+class KeyBody(BaseModel):
+    model_config = Strict
+    name: str = Field("default", min_length=1, max_length=200)
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    key: str | None = Field(None, description="only in the answer that created the key: keep it")
+
+
+# --- rendering (plain dicts and orjson: the send path must be cheap) ---------------------------
+
+
+def _t(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def message(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id, "to": m.to, "to_original": m.to_original, "country": m.country, "text": m.text,
+        "encoding": m.encoding, "segments": m.segments, "status": m.state.value,
+        "reason": m.reason.value if m.reason else None,
+        "priority": "urgent" if m.priority >= Priority.URGENT else "normal",
+        "devices": list(m.devices), "device_id": m.device_id, "sim": m.sim_slot, "reference": m.reference,
+        "attempts": m.attempts, "send_at": _t(m.send_at), "valid_until": _t(m.valid_until),
+        "created_at": _t(m.created_at), "queued_at": _t(m.queued_at), "leased_at": _t(m.leased_at),
+        "taken_at": _t(m.taken_at), "sent_at": _t(m.sent_at), "delivered_at": _t(m.delivered_at),
+        "failed_at": _t(m.failed_at), "cancelled_at": _t(m.cancelled_at), "expired_at": _t(m.expired_at),
+    }
+
+
+def inbound(i: Inbound) -> dict[str, Any]:
+    return {
+        "id": i.id, "sender": i.sender, "text": i.text, "device_id": i.device_id, "sim": i.sim_slot,
+        "received_at": _t(i.received_at), "created_at": _t(i.created_at),
+    }
+
+
+def device(d: Device, *, online: bool, token: str | None = None) -> dict[str, Any]:
+    limits = d.limits
+    return {
+        "id": d.id, "name": d.name, "kind": d.kind.value, "enabled": d.enabled, "archived": d.archived,
+        "online": online, "sims": [{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in d.sims],
+        "battery": d.battery, "charging": d.charging, "last_seen_at": _t(d.last_seen_at),
+        "app_version": d.app_version, "manufacturer": d.manufacturer, "model": d.model, "os_version": d.os_version,
+        "limits": {
+            "pace_seconds": limits.pace.total_seconds() if limits.pace is not None else None,
+            "quota": limits.quota, "quota_recipients": limits.quota_recipients, "period": limits.period.value,
+        },
+        "created_at": _t(d.created_at), "token": token,
+    }
+
+
+def key(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
+    return {"id": k.id, "name": k.name, "prefix": k.prefix, "created_at": _t(k.created_at),
+            "revoked_at": _t(k.revoked_at), "key": secret}
+
+
+def json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")

@@ -1,0 +1,136 @@
+"""app.build(settings) wires everything; app.asgi(app) is the HTTP face of it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from smsgate import __version__
+from smsgate.api import problems
+from smsgate.api import routes as api_routes
+from smsgate.channels.simulator import Simulator
+from smsgate.config import Settings
+from smsgate.core.devices import Kind
+from smsgate.devices import routes as device_routes
+from smsgate.dispatch.hub import Hub
+from smsgate.dispatch.worker import Worker
+from smsgate.metrics import Metrics
+from smsgate.service import Gateway
+from smsgate.storage import migrate
+from smsgate.storage.database import Database, Options
+from smsgate.storage.directory import Directory
+from smsgate.storage.messages import MessageStore
+
+log = logging.getLogger("smsgate")
+
+ADMIN_EMAIL = "admin@localhost"
+
+
+@dataclass
+class Welcome:
+    email: str
+    password: str
+    key: str
+    device_id: int
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    gateway: Gateway
+    worker: Worker
+    simulator: Simulator
+    metrics: Metrics
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self, *, background: bool = True) -> Welcome | None:
+        await migrate.upgrade(self.db)
+        welcome = await first_run(self.gateway)
+        if background:
+            self.tasks = [
+                asyncio.create_task(self.worker.run(), name="dispatch"),
+                asyncio.create_task(self.simulator.run(), name="simulator"),
+            ]
+        return welcome
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks = []
+        await self.db.close()
+
+
+def build(settings: Settings) -> App:
+    db = Database(settings.url, Options(synchronous=settings.sqlite_synchronous, search_path=settings.database_schema or None))
+    metrics = Metrics()
+    gateway = Gateway(store=MessageStore(db), directory=Directory(db), hub=Hub(), policy=settings.policy, metrics=metrics)
+    return App(
+        settings=settings,
+        db=db,
+        gateway=gateway,
+        worker=Worker(gateway, interval=settings.sweep_interval, metrics=metrics),
+        simulator=Simulator(gateway, settings.simulator),
+        metrics=metrics,
+    )
+
+
+async def first_run(gateway: Gateway) -> Welcome | None:
+    """A fresh install gets an admin account, an API key and a simulated phone."""
+    if await gateway.directory.count_accounts():
+        return None
+    password = secrets.token_urlsafe(12)
+    account = await gateway.create_account(ADMIN_EMAIL, password, is_admin=True)
+    _, key = await gateway.create_key(account, "first key")
+    device, _ = await gateway.register_device("Simulated phone", account=account, kind=Kind.SIMULATOR)
+    return Welcome(email=account.email, password=password, key=key, device_id=device.id)
+
+
+def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        welcome = await app.start(background=background)
+        if welcome is not None and callable(on_welcome):
+            on_welcome(welcome)
+        try:
+            yield
+        finally:
+            await app.stop()
+
+    api = FastAPI(
+        title="smsgate",
+        version=__version__,
+        summary="A self-hosted SMS gateway: the native API. Errors are problem+json (RFC 9457).",
+        lifespan=lifespan,
+    )
+    api.state.gateway = app.gateway
+    api.state.app = app
+    problems.install(api)
+    api.include_router(api_routes.router)
+    api.include_router(device_routes.router)
+
+    @api.get("/healthz", tags=["operations"])
+    async def healthz() -> Response:
+        from sqlalchemy import text
+
+        async with app.db.read() as connection:
+            await connection.execute(text("SELECT 1"))
+        return Response('{"status":"ok"}', media_type="application/json")
+
+    @api.get("/metrics", tags=["operations"])
+    async def metrics(_: Request) -> Response:
+        app.metrics.waiting_devices.set(app.gateway.hub.waiting)
+        return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return api

@@ -1,0 +1,341 @@
+"""The `smsgate` command: serve, send, messages, devices, accounts, keys, db, import."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+
+import getpass
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from smsgate import app as application
+from smsgate.config import Settings
+from smsgate.core import errors
+from smsgate.core.accounts import Account
+from smsgate.core.devices import Kind
+from smsgate.core.messages import MessageFilter, Priority, State
+from smsgate.core.requests import SendRequest
+from smsgate.storage import migrate
+
+cli = typer.Typer(help="smsgate: a self-hosted SMS gateway.", no_args_is_help=True)
+accounts_cli = typer.Typer(help="Accounts (people who own devices and messages).", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys of an account.", no_args_is_help=True)
+devices_cli = typer.Typer(help="Devices of an account.", no_args_is_help=True)
+db_cli = typer.Typer(help="The database.", no_args_is_help=True)
+cli.add_typer(accounts_cli, name="accounts")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(devices_cli, name="devices")
+cli.add_typer(db_cli, name="db")
+console = Console(soft_wrap=True)
+T = TypeVar("T")
+AccountOption = Annotated[str | None, typer.Option("--account", "-a", help="account email (default: the first admin)")]
+
+
+def run(work: Callable[[application.App], Awaitable[T]]) -> T:
+    """Runs `work` on the gateway's store, without the HTTP server; errors become clean messages."""
+
+    async def main() -> T:
+        app = application.build(Settings.from_env())
+        try:
+            await app.start(background=False)
+            return await work(app)
+        finally:
+            await app.stop()
+
+    try:
+        return asyncio.run(main())
+    except errors.GatewayError as exc:
+        console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from None
+
+
+async def pick_account(app: application.App, email: str | None) -> Account:
+    found = await app.gateway.directory.list_accounts()
+    for account in found:
+        if (email is None and account.is_admin) or (email is not None and account.email == email.strip().lower()):
+            return account
+    raise errors.NotFound(f"no account {email}" if email else "no admin account")
+
+
+def welcome_text(welcome: application.Welcome, url: str) -> str:
+    return (
+        f"\n[bold green]smsgate is ready.[/bold green] A first account was created:\n"
+        f"  dashboard login   {welcome.email} / {welcome.password}\n"
+        f"  API key           {welcome.key}\n"
+        f"  simulated phone   device {welcome.device_id}\n"
+        f"Keep the key: it is shown only now. Send a message with:\n"
+        f"  curl -s {url}/api/v1/messages -H 'Authorization: Bearer {welcome.key}' \\\n"
+        f"       -H 'Content-Type: application/json' -d '{{\"to\": \"+79201234567\", \"text\": \"Hello\"}}'\n"
+        f"API documentation: {url}/docs\n"
+    )
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Run the gateway: HTTP APIs, dispatch and the simulated phone."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    host, port = host or settings.host, port or settings.port
+    url = settings.public_url or f"http://{host}:{port}"
+    app = application.build(settings)
+    api = application.asgi(app, on_welcome=lambda w: console.print(welcome_text(w, url)))
+    console.print(f"smsgate serving on {url} (database: {app.db.dialect}, {settings.url if app.db.is_sqlite else 'PostgreSQL'})")
+    uvicorn.run(api, host=host, port=port, loop="uvloop", http="httptools", log_level=settings.log_level,
+                access_log=False, timeout_graceful_shutdown=5)
+
+
+@cli.command()
+def send(
+    to: Annotated[list[str], typer.Argument(help="one or more phone numbers")],
+    text: Annotated[str, typer.Option("--text", "-t", help="the message")],
+    device: Annotated[list[int] | None, typer.Option("--device", "-d", help="send through these devices")] = None,
+    urgent: Annotated[bool, typer.Option(help="before any normal message (one-time codes)")] = False,
+    at: Annotated[datetime | None, typer.Option(help="send at this time (UTC unless it has an offset)")] = None,
+    account: AccountOption = None,
+) -> None:
+    """Send a message."""
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        send_at = at.replace(tzinfo=at.tzinfo or datetime.now().astimezone().tzinfo) if at else None
+        request = SendRequest(to=tuple(to), text=text, devices=tuple(device or ()), send_at=send_at,
+                              priority=Priority.URGENT if urgent else Priority.NORMAL)
+        for message in await app.gateway.send(request, account=owner):
+            console.print(f"message {message.id} to {message.to}: {message.state}")
+
+    run(work)
+
+
+@cli.command()
+def messages(
+    status: Annotated[list[State] | None, typer.Option(help="only these statuses")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    account: AccountOption = None,
+) -> None:
+    """The newest messages and their statuses."""
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        f = MessageFilter(states=frozenset(status) if status else None, limit=limit)
+        page = await app.gateway.list(f, account=owner)
+        table = Table("id", "to", "status", "device", "created", "text")
+        for m in page.items:
+            table.add_row(str(m.id), m.to, m.state.value + (f" ({m.reason})" if m.reason else ""),
+                          str(m.device_id or "-"), m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.text[:40])
+        console.print(table)
+
+    run(work)
+
+
+@devices_cli.command("list")
+def devices_list(account: AccountOption = None, archived: bool = False) -> None:
+    """The account's devices."""
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        table = Table("id", "name", "kind", "enabled", "last seen", "battery", "SIMs")
+        for d in await app.gateway.list_devices(account=owner, archived=archived):
+            seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if d.last_seen_at else "-"
+            sims = ", ".join(f"{s.slot}:{s.number or '?'}" for s in d.sims) or "-"
+            table.add_row(str(d.id), d.name, d.kind.value, "yes" if d.can_send else "no", seen,
+                          f"{d.battery}%" if d.battery is not None else "-", sims)
+        console.print(table)
+
+    run(work)
+
+
+@devices_cli.command("add")
+def devices_add(
+    name: str,
+    kind: Annotated[Kind, typer.Option(help="android (a phone) or simulator")] = Kind.ANDROID,
+    account: AccountOption = None,
+) -> None:
+    """Register a device; a phone's token is printed once."""
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        device, token = await app.gateway.register_device(name, account=owner, kind=kind)
+        console.print(f"device {device.id} ({device.kind}) registered" + (f"; its token: {token}" if token else ""))
+
+    run(work)
+
+
+@accounts_cli.command("create")
+def accounts_create(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="default: generated and printed")] = None,
+    admin: bool = False,
+) -> None:
+    """Create an account and its first API key."""
+    password = password or secrets.token_urlsafe(12)
+
+    async def work(app: application.App) -> None:
+        account = await app.gateway.create_account(email, password, is_admin=admin)
+        _, key = await app.gateway.create_key(account, "first key")
+        console.print(f"account {account.id} {account.email} created; password: {password}\nAPI key (shown once): {key}")
+
+    run(work)
+
+
+@accounts_cli.command("list")
+def accounts_list() -> None:
+    async def work(app: application.App) -> None:
+        table = Table("id", "email", "admin", "created")
+        for a in await app.gateway.directory.list_accounts():
+            table.add_row(str(a.id), a.email, "yes" if a.is_admin else "", a.created_at.strftime("%Y-%m-%d %H:%M"))
+        console.print(table)
+
+    run(work)
+
+
+@accounts_cli.command("password")
+def accounts_password(email: str) -> None:
+    """Set an account's password (asked for on the terminal)."""
+    password = getpass.getpass("new password: ")
+
+    async def work(app: application.App) -> None:
+        account = await pick_account(app, email)
+        await app.gateway.set_password(account, password)
+        console.print("password changed")
+
+    run(work)
+
+
+@keys_cli.command("create")
+def keys_create(name: str = "cli", account: AccountOption = None) -> None:
+    """A new API key, printed once."""
+
+    async def work(app: application.App) -> None:
+        key, secret = await app.gateway.create_key(await pick_account(app, account), name)
+        console.print(f"key {key.id} ({key.name}): {secret}")
+
+    run(work)
+
+
+@keys_cli.command("list")
+def keys_list(account: AccountOption = None) -> None:
+    async def work(app: application.App) -> None:
+        table = Table("id", "name", "starts with", "created", "revoked")
+        for k in await app.gateway.list_keys(await pick_account(app, account)):
+            table.add_row(str(k.id), k.name, k.prefix + "…", k.created_at.strftime("%Y-%m-%d %H:%M"),
+                          k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "")
+        console.print(table)
+
+    run(work)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: int, account: AccountOption = None) -> None:
+    async def work(app: application.App) -> None:
+        await app.gateway.revoke_key(await pick_account(app, account), key_id)
+        console.print(f"key {key_id} revoked")
+
+    run(work)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations (serve does this by itself on start)."""
+
+    async def work(app: application.App) -> None:
+        console.print(f"database at revision {await migrate.current(app.db)}")
+
+    run(work)
+
+
+def read_rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a CSV (any common delimiter) or XLSX file, keyed by the header row."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path, read_only=True, data_only=True).active
+        lines = sheet.iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(lines, ())]
+        for line in lines:
+            yield {h: "" if v is None else str(v) for h, v in zip(header, line, strict=False) if h}
+        return
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|") if sample.strip() else csv.excel
+        yield from ({k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(handle, dialect=dialect))
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a CSV or XLSX file with a header row")],
+    text: Annotated[str, typer.Option("--text", "-t", help="the message; {column} puts a column's value in")],
+    column: Annotated[str, typer.Option(help="the column with the phone numbers")] = "phone",
+    device: Annotated[list[int] | None, typer.Option("--device", "-d")] = None,
+    chunk: Annotated[int, typer.Option(min=1, max=10000)] = 1000,
+    account: AccountOption = None,
+) -> None:
+    """Send to every number of a file, with a progress bar. Rows with a bad number are reported, not sent."""
+    all_rows = list(read_rows(file))
+    if all_rows and column not in all_rows[0]:
+        console.print(f"[red]error:[/red] no column {column!r}; the file has {', '.join(all_rows[0])}")
+        raise typer.Exit(1)
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        sent, skipped = 0, []
+        columns = Progress(TextColumn("sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console)
+        with columns as progress:
+            task = progress.add_task("import", total=len(all_rows))
+            for start in range(0, len(all_rows), chunk):
+                requests = []
+                for number, row in enumerate(all_rows[start : start + chunk], start=start + 2):
+                    request = _row_request(row, column, text, device, app, number, skipped)
+                    if request is not None:
+                        requests.append(request)
+                if requests:
+                    sent += len(await app.gateway.send_batch(requests, account=owner))
+                progress.advance(task, min(chunk, len(all_rows) - start))
+        console.print(f"{sent} messages queued, {len(skipped)} rows skipped")
+        for line, reason in skipped[:20]:
+            console.print(f"  row {line}: {reason}")
+
+    run(work)
+
+
+def _row_request(
+    row: dict[str, str], column: str, text: str, device: list[int] | None, app: application.App, line: int,
+    skipped: list[tuple[int, str]],
+) -> SendRequest | None:
+    from smsgate.core import numbers, segments
+
+    try:
+        body = text.format_map(_Blank(row))
+        numbers.parse(row.get(column, ""), app.gateway.policy.default_region)
+        segments.checked(body)
+    except errors.GatewayError as exc:
+        skipped.append((line, exc.detail))
+        return None
+    except (ValueError, IndexError) as exc:
+        skipped.append((line, f"the text template does not fit: {exc}"))
+        return None
+    return SendRequest(to=(row[column],), text=body, devices=tuple(device or ()))
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def main() -> None:
+    cli()
+
+

@@ -1,0 +1,71 @@
+"""Settings, read once from the environment and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from smsgate.channels.simulator import SimulatorSettings
+from smsgate.service import Policy
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a number") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite in data_dir
+    database_schema: str = ""  # PostgreSQL: the schema to use (default: the server's search_path)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""  # how clients reach this gateway; printed in the welcome text
+    sqlite_synchronous: str = "FULL"
+    policy: Policy = field(default_factory=Policy)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    sweep_interval: float = 0.5
+    log_level: str = "info"
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'smsgate.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        region = env.get("SMSGATE_DEFAULT_REGION", "RU").strip().upper()
+        policy = Policy(
+            default_region=region or None,
+            default_validity=timedelta(seconds=_float(env, "SMSGATE_DEFAULT_VALIDITY", 86400)),
+            lease_time=timedelta(seconds=_float(env, "SMSGATE_LEASE_SECONDS", 30)),
+        )
+        simulator = SimulatorSettings(
+            sent_after=_float(env, "SMSGATE_SIM_SENT_AFTER", 0.5),
+            delivered_after=_float(env, "SMSGATE_SIM_DELIVERED_AFTER", 1.0),
+            failure_rate=_float(env, "SMSGATE_SIM_FAILURE_RATE", 0.0),
+            reply_rate=_float(env, "SMSGATE_SIM_REPLY_RATE", 1.0),
+            reply_after=_float(env, "SMSGATE_SIM_REPLY_AFTER", 1.0),
+        )
+        return cls(
+            data_dir=Path(env.get("SMSGATE_DATA_DIR", "data")),
+            database_url=env.get("SMSGATE_DATABASE_URL", ""),
+            database_schema=env.get("SMSGATE_DATABASE_SCHEMA", ""),
+            host=env.get("SMSGATE_HOST", "127.0.0.1"),
+            port=int(_float(env, "SMSGATE_PORT", 8080)),
+            public_url=env.get("SMSGATE_PUBLIC_URL", ""),
+            sqlite_synchronous=env.get("SMSGATE_SQLITE_SYNCHRONOUS", "FULL").upper(),
+            policy=policy,
+            simulator=simulator,
+            sweep_interval=_float(env, "SMSGATE_SWEEP_INTERVAL", 0.5),
+            log_level=env.get("SMSGATE_LOG_LEVEL", "info"),
+        )

@@ -1,0 +1,1 @@
+"""The domain in plain Python: no I/O, stdlib plus phonenumbers."""

@@ -1,0 +1,60 @@
+"""One error tree for every door. Each door maps these to its own wire format with a table."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """The gateway could not do what was asked."""
+
+    def __init__(self, detail: str | None = None, **context: object) -> None:
+        self.detail = detail or (self.__doc__ or "").strip()
+        self.context = context
+        super().__init__(self.detail)
+
+
+class InvalidInput(GatewayError):
+    """The request is not valid."""
+
+
+class InvalidNumber(InvalidInput):
+    """The recipient is not a valid phone number."""
+
+
+class EmptyText(InvalidInput):
+    """The message text is empty."""
+
+
+class TextTooLong(InvalidInput):
+    """The message text is too long."""
+
+
+class SendTimeInPast(InvalidInput):
+    """The requested send time is in the past."""
+
+
+class InvalidDevice(InvalidInput):
+    """A named device does not exist in this account or cannot send."""
+
+
+class Unauthorized(GatewayError):
+    """Missing or wrong credentials."""
+
+
+class Forbidden(GatewayError):
+    """These credentials may not do this."""
+
+
+class NotFound(GatewayError):
+    """No such object in this account."""
+
+
+class Conflict(GatewayError):
+    """The object is not in a state that allows this."""
+
+
+class IllegalMove(Conflict):
+    """This status change is not allowed."""
+
+
+class Unavailable(GatewayError):
+    """The gateway is temporarily unable to do this; try again."""

@@ -1,0 +1,64 @@
+"""Recipient numbers: normalised to E.164 with phonenumbers; the original is kept beside it."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import carrier, geocoder
+
+from smsgate.core import errors
+
+_JUNK = re.compile(r"[\s\-().]")
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    e164: str
+    original: str
+    country: str | None  # ISO 3166 region, e.g. "RU"
+
+
+def _cleaned(raw: str) -> str:
+    text = raw.strip()
+    # scripts that put an unencoded "+" in a query string send it as a space: " 7920..." is "+7920..."
+    if raw[:1] == " " and text[:1].isdigit():
+        text = "+" + text
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    return _JUNK.sub("", text)
+
+
+@functools.lru_cache(maxsize=65536)
+def parse(raw: str, region: str | None = None) -> PhoneNumber:
+    """Raises errors.InvalidNumber with a reason a person understands."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise errors.InvalidNumber("the recipient number is empty")
+    text = _cleaned(raw)
+    if len(text) > 32 or not re.fullmatch(r"\+?\d+", text):
+        raise errors.InvalidNumber(f"{raw.strip()!r} is not a phone number")
+    try:
+        parsed = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException as exc:
+        hint = "" if text.startswith("+") else " (write it with + and the country code)"
+        raise errors.InvalidNumber(f"{raw.strip()!r} is not a phone number{hint}: {exc._msg}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise errors.InvalidNumber(f"{raw.strip()!r} is not a valid phone number")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneNumber(e164, raw.strip(), phonenumbers.region_code_for_number(parsed))
+
+
+def try_parse(raw: str, region: str | None = None) -> PhoneNumber | None:
+    try:
+        return parse(raw, region)
+    except errors.InvalidNumber:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def describe(e164: str, lang: str = "en") -> tuple[str, str]:
+    """The operator and the place of a number, as far as phonenumbers knows them."""
+    parsed = phonenumbers.parse(e164, None)
+    return carrier.name_for_number(parsed, lang), geocoder.description_for_number(parsed, lang)

@@ -1,0 +1,1 @@
+"""Deciding which message leaves through which device, and when."""

@@ -1,0 +1,60 @@
+"""The dispatch sweep: scheduled messages fall due, stale leases return, late messages expire.
+
+It also notices messages another process (the CLI, another node) added, and wakes the devices
+waiting here; one cheap indexed query per sweep, not one per waiting device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import time
+
+from smsgate.metrics import Metrics
+from smsgate.service import Gateway
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, gateway: Gateway, *, interval: float = 0.5, metrics: Metrics | None = None, gauges_every: float = 15.0) -> None:
+        self._gateway = gateway
+        self._metrics = metrics
+        self._gauges_every = gauges_every
+        self._gauges_at = 0.0
+        self._interval = interval
+        self._seen_max_id = 0
+
+    async def sweep(self) -> int:
+        """One pass; returns how many messages changed state."""
+        store, hub, now = self._gateway.store, self._gateway.hub, self._gateway.clock.now()
+        due = await store.promote_due(now=now)
+        released = await store.release_expired_leases(now=now)
+        expired = await store.expire(now=now)
+        hub.notify_many(due + released)
+        max_id = await store.max_id()
+        if max_id > self._seen_max_id:
+            if self._seen_max_id:
+                hub.notify_all()
+            self._seen_max_id = max_id
+        await self._refresh_gauges()
+        return len(due) + len(released) + len(expired)
+
+    async def _refresh_gauges(self) -> None:
+        if self._metrics is None or time.monotonic() < self._gauges_at:
+            return
+        self._gauges_at = time.monotonic() + self._gauges_every
+        counts = await self._gateway.store.count()
+        for state, n in counts.items():
+            self._metrics.messages.labels(state.value).set(n)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a sweep that failed (database restarting, say) is tried again
+                log.exception("dispatch sweep failed")
+            await asyncio.sleep(self._interval)

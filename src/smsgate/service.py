@@ -1,0 +1,331 @@
+"""Gateway: the operations every door uses, each written once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from smsgate.core import accounts, errors, numbers, segments
+from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.clock import SystemClock
+from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
+from smsgate.core.messages import (
+    Inbound,
+    Message,
+    MessageFilter,
+    NewInbound,
+    NewMessage,
+    Page,
+    Report,
+    ReportResult,
+    State,
+)
+from smsgate.core.requests import SendRequest
+from smsgate.dispatch.hub import Hub
+from smsgate.metrics import Metrics
+from smsgate.storage.directory import Directory
+from smsgate.storage.messages import MessageStore
+
+MAX_RECIPIENTS = 10_000
+MAX_BATCH = 100_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    default_region: str | None = "RU"
+    default_validity: timedelta = timedelta(hours=24)
+    lease_time: timedelta = timedelta(seconds=30)
+    key_cache_ttl: float = 10.0  # seconds an API key's account is remembered
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        store: MessageStore,
+        directory: Directory,
+        hub: Hub,
+        clock: SystemClock | None = None,
+        policy: Policy = Policy(),
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.metrics = metrics or Metrics()
+        self.store = store
+        self.directory = directory
+        self.hub = hub
+        self.clock = clock or SystemClock()
+        self.policy = policy
+        self._hasher = PasswordHasher()
+        self._keys: dict[str, tuple[Account, float]] = {}
+        self._spread = itertools.count()
+
+    # --- accounts, keys, sign-in --------------------------------------------------------------
+
+    async def create_account(self, email: str, password: str, *, is_admin: bool = False) -> Account:
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 320:
+            raise errors.InvalidInput(f"{email!r} is not an email address")
+        if len(password) < 8:
+            raise errors.InvalidInput("the password needs at least 8 characters")
+        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        return await self.directory.add_account(email=email, password_hash=password_hash, is_admin=is_admin, now=self.clock.now())
+
+    async def login(self, email: str, password: str) -> Account:
+        found = await self.directory.find_account_by_email(email.strip().lower())
+        if found is None:
+            raise errors.Unauthorized("wrong email or password")
+        account, password_hash = found
+        try:
+            await asyncio.to_thread(self._hasher.verify, password_hash, password)
+        except (VerifyMismatchError, InvalidHashError):
+            raise errors.Unauthorized("wrong email or password") from None
+        return account
+
+    async def set_password(self, account: Account, password: str) -> None:
+        if len(password) < 8:
+            raise errors.InvalidInput("the password needs at least 8 characters")
+        await self.directory.set_password(account.id, await asyncio.to_thread(self._hasher.hash, password))
+
+    async def create_key(self, account: Account, name: str = "default") -> tuple[ApiKey, str]:
+        secret = accounts.new_secret(accounts.KEY_PREFIX)
+        key = await self.directory.add_key(
+            account_id=account.id, name=name.strip() or "default", prefix=accounts.shown_prefix(secret),
+            key_hash=accounts.secret_hash(secret), now=self.clock.now(),
+        )
+        return key, secret
+
+    async def list_keys(self, account: Account) -> list[ApiKey]:
+        return await self.directory.list_keys(account.id)
+
+    async def revoke_key(self, account: Account, key_id: int) -> ApiKey:
+        key = await self.directory.revoke_key(account.id, key_id, now=self.clock.now())
+        self._keys.clear()
+        return key
+
+    async def authenticate(self, secret: str | None) -> Account:
+        """The account an API key belongs to; raises Unauthorized."""
+        if not secret:
+            raise errors.Unauthorized("an API key is required")
+        key_hash = accounts.secret_hash(secret.strip())
+        cached = self._keys.get(key_hash)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        account = await self.directory.find_account_by_key(key_hash)
+        if account is None:
+            raise errors.Unauthorized("the API key is wrong or revoked")
+        self._keys[key_hash] = (account, time.monotonic() + self.policy.key_cache_ttl)
+        return account
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def send(self, request: SendRequest, *, account: Account) -> list[Message]:
+        """One message per recipient; all accepted and durable, or none."""
+        news = await self._prepare(account, [request])
+        return await self._accept(news)
+
+    async def send_batch(self, requests: Sequence[SendRequest], *, account: Account) -> list[Message]:
+        """Many different messages; validated first, so one bad entry writes nothing."""
+        if not requests:
+            raise errors.InvalidInput("the batch is empty")
+        if len(requests) > MAX_BATCH:
+            raise errors.InvalidInput(f"a batch holds at most {MAX_BATCH} messages")
+        news = await self._prepare(account, requests)
+        return await self._accept(news)
+
+    async def _accept(self, news: list[NewMessage]) -> list[Message]:
+        stored = await (self.store.add(news) if len(news) <= 100 else self.store.add_many(news))
+        self.hub.notify_many((m.account_id, m.device_id) for m in stored if m.queued_at is not None)
+        self.metrics.accepted.inc(len(stored))
+        return stored
+
+    async def _prepare(self, account: Account, requests: Sequence[SendRequest]) -> list[NewMessage]:
+        now = self.clock.now()
+        devices = await self._named_devices(account, requests)
+        news: list[NewMessage] = []
+        for index, request in enumerate(requests):
+            try:
+                news.extend(self._validate(account, request, devices, now))
+            except errors.GatewayError as exc:
+                if len(requests) > 1:
+                    exc.context.setdefault("index", index)
+                    exc.detail = f"message {index}: {exc.detail}"
+                raise
+        return news
+
+    async def _named_devices(self, account: Account, requests: Sequence[SendRequest]) -> dict[int, Device]:
+        wanted = {d for r in requests for d in r.devices}
+        if not wanted:
+            return {}
+        found = {d.id: d for d in await self.directory.list_devices(account.id, archived=None, ids=sorted(wanted))}
+        for device_id in sorted(wanted):
+            device = found.get(device_id)
+            if device is None:
+                raise errors.InvalidDevice(f"device {device_id} does not exist in this account")
+            if not device.can_send:
+                raise errors.InvalidDevice(f"device {device_id} is {'archived' if device.archived else 'disabled'}")
+        return found
+
+    def _validate(self, account: Account, request: SendRequest, devices: dict[int, Device], now: datetime) -> list[NewMessage]:
+        if not request.to:
+            raise errors.InvalidNumber("no recipient given")
+        if len(request.to) > MAX_RECIPIENTS:
+            raise errors.InvalidInput(f"at most {MAX_RECIPIENTS} recipients per message")
+        text, encoded = segments.checked(request.text)
+        send_at, valid_until = self._times(request, now)
+        if request.sim_slot is not None and not 1 <= request.sim_slot <= 8:
+            raise errors.InvalidInput(f"SIM slot {request.sim_slot} does not exist (slots are 1 to 8)")
+        if request.reference is not None and len(request.reference) > 100:
+            raise errors.InvalidInput("a reference has at most 100 characters")
+        news = []
+        for raw in dict.fromkeys(request.to):
+            number = numbers.parse(raw, self.policy.default_region)
+            news.append(
+                NewMessage(
+                    account_id=account.id, to=number.e164, to_original=number.original, country=number.country,
+                    text=text, encoding=encoded.encoding, segments=encoded.segments, priority=request.priority,
+                    devices=request.devices, device_id=self._spread_over(request.devices),
+                    sim_slot=request.sim_slot, reference=request.reference, send_at=send_at,
+                    valid_until=valid_until, created_at=now,
+                )
+            )
+        return news
+
+    def _times(self, request: SendRequest, now: datetime) -> tuple[datetime | None, datetime]:
+        send_at = request.send_at
+        if send_at is not None:
+            if send_at.tzinfo is None:
+                raise errors.InvalidInput("the send time needs a timezone")
+            if send_at < now - timedelta(seconds=60):  # a minute of clock skew is forgiven
+                raise errors.SendTimeInPast(f"the send time {send_at.isoformat()} is in the past")
+            if send_at <= now:
+                send_at = None
+        start = send_at or now
+        valid_until = request.valid_until or start + (request.valid_for or self.policy.default_validity)
+        if valid_until.tzinfo is None:
+            raise errors.InvalidInput("the validity end needs a timezone")
+        if valid_until <= start:
+            raise errors.InvalidInput("the message would expire before it could be sent")
+        return send_at, valid_until
+
+    def _spread_over(self, devices: tuple[int, ...]) -> int | None:
+        if not devices:
+            return None
+        return devices[next(self._spread) % len(devices)]
+
+    # --- reading and changing messages --------------------------------------------------------
+
+    async def get(self, message_id: int, *, account: Account) -> Message:
+        return await self.store.get(account.id, message_id)
+
+    async def list(self, f: MessageFilter, *, account: Account) -> Page[Message]:
+        return await self.store.list(account.id, f)
+
+    async def cancel(self, message_id: int, *, account: Account) -> Message:
+        return await self.store.cancel(account.id, message_id, now=self.clock.now())
+
+    async def cancel_matching(self, f: MessageFilter, *, account: Account) -> list[Message]:
+        return await self.store.cancel_matching(account.id, f, now=self.clock.now())
+
+    async def delete(self, message_id: int, *, account: Account) -> Message:
+        return await self.store.delete(account.id, message_id)
+
+    async def delete_matching(self, f: MessageFilter, *, account: Account) -> list[Message]:
+        return await self.store.delete_matching(account.id, f)
+
+    # --- devices ------------------------------------------------------------------------------
+
+    async def register_device(
+        self, name: str, *, account: Account, kind: Kind = Kind.ANDROID, limits: Limits = Limits()
+    ) -> tuple[Device, str | None]:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
+        token = accounts.new_secret(accounts.DEVICE_TOKEN_PREFIX) if kind is Kind.ANDROID else None
+        device = await self.directory.add_device(
+            account_id=account.id, name=name, kind=kind,
+            token_hash=accounts.secret_hash(token) if token else None, limits=limits, now=self.clock.now(),
+        )
+        return device, token
+
+    async def list_devices(self, *, account: Account, archived: bool | None = False, ids: Sequence[int] | None = None) -> list[Device]:
+        return await self.directory.list_devices(account.id, archived=archived, ids=ids)
+
+    async def get_device(self, device_id: int, *, account: Account) -> Device:
+        return await self.directory.get_device(account.id, device_id)
+
+    async def change_device(self, device_id: int, changes: DeviceChanges, *, account: Account) -> Device:
+        if changes.name is not None and not 1 <= len(changes.name.strip()) <= 200:
+            raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
+        return await self.directory.change_device(account.id, device_id, changes)
+
+    async def archive_device(self, device_id: int, *, account: Account) -> Device:
+        return await self.directory.archive_device(account.id, device_id)
+
+    async def authenticate_device(self, token: str | None) -> Device:
+        if not token:
+            raise errors.Unauthorized("a device token is required")
+        device = await self.directory.find_device_by_token(accounts.secret_hash(token.strip()))
+        if device is None or device.archived:
+            raise errors.Unauthorized("the device token is wrong or revoked")
+        return device
+
+    async def heartbeat(self, device: Device, beat: Heartbeat) -> None:
+        await self.directory.heartbeat(device.id, beat, now=self.clock.now())
+
+    # --- the device side: pull work, report, receive ------------------------------------------
+
+    async def pull(self, device: Device, *, limit: int = 10, wait: float = 0.0) -> list[Message]:
+        """Leases up to `limit` messages to the device; waits up to `wait` seconds for work."""
+        if not device.can_send:
+            return []
+        deadline = time.monotonic() + wait
+        while True:
+            woken = self.hub.event(device.account_id, device.id)
+            now = self.clock.now()
+            leased = await self.store.lease(
+                account_id=device.account_id, device_id=device.id, limit=limit, now=now, until=now + self.policy.lease_time
+            )
+            remaining = deadline - time.monotonic()
+            if leased or remaining <= 0:
+                return leased
+            try:
+                await asyncio.wait_for(woken.wait(), remaining)
+            except TimeoutError:
+                return []
+
+    async def report(self, device: Device, reports: Sequence[Report]) -> list[ReportResult]:
+        results = await self.store.report(account_id=device.account_id, device_id=device.id, reports=reports, now=self.clock.now())
+        for result in results:
+            if result.applied and result.state is not None:
+                self.metrics.reports.labels(result.state.value).inc()
+        released = [(device.account_id, None) for r in results if r.applied and r.state is State.QUEUED]
+        self.hub.notify_many(released)
+        return results
+
+    async def receive(self, device: Device, items: Sequence[tuple[str, str, datetime | None, int | None]]) -> list[Inbound]:
+        """Inbound SMS a device got: (sender, text, received_at, sim_slot)."""
+        now = self.clock.now()
+        news = []
+        for sender, text, received_at, sim_slot in items:
+            if not sender or not sender.strip():
+                raise errors.InvalidInput("an inbound message needs its sender")
+            news.append(
+                NewInbound(account_id=device.account_id, device_id=device.id, sender=sender.strip(), text=text,
+                           received_at=received_at or now, sim_slot=sim_slot)
+            )
+        stored = await self.directory.add_inbound(news, now=now)
+        self.metrics.inbound.inc(len(stored))
+        return stored
+
+    async def list_inbound(self, f: MessageFilter, *, account: Account) -> Page[Inbound]:
+        return await self.directory.list_inbound(account.id, f)
+
+    async def delete_inbound(self, f: MessageFilter, *, account: Account) -> list[Inbound]:
+        return await self.directory.delete_inbound(account.id, f)

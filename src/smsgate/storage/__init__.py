@@ -1,0 +1,1 @@
+"""The one place that knows SQL: SQLite (embedded default) and PostgreSQL, one schema, migrations."""

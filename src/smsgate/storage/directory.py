@@ -1,0 +1,238 @@
+"""Accounts, API keys, devices and inbound messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from smsgate.core import errors
+from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
+from smsgate.core.messages import Inbound, MessageFilter, NewInbound, Page
+from smsgate.storage import rows
+from smsgate.storage.database import Database
+from smsgate.storage.sql import accounts, api_keys, devices, inbound
+
+
+class Directory:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- accounts and keys --------------------------------------------------------------------
+
+    async def add_account(self, *, email: str, password_hash: str, is_admin: bool, now: datetime) -> Account:
+        statement = insert(accounts).values(email=email, password_hash=password_hash, is_admin=is_admin, created_at=now)
+        try:
+            async with self._db.write() as connection:
+                account_id = (await connection.execute(statement.returning(accounts.c.id))).scalar_one()
+        except IntegrityError:
+            raise errors.Conflict(f"an account with the email {email} exists already") from None
+        return Account(id=account_id, email=email, is_admin=is_admin, created_at=now)
+
+    async def find_account_by_email(self, email: str) -> tuple[Account, str] | None:
+        async with self._db.read() as connection:
+            row = (await connection.execute(select(accounts).where(accounts.c.email == email))).mappings().first()
+        return (rows.account(row), row["password_hash"]) if row else None
+
+    async def get_account(self, account_id: int) -> Account:
+        async with self._db.read() as connection:
+            row = (await connection.execute(select(accounts).where(accounts.c.id == account_id))).mappings().first()
+        if row is None:
+            raise errors.NotFound(f"account {account_id} not found")
+        return rows.account(row)
+
+    async def list_accounts(self) -> list[Account]:
+        async with self._db.read() as connection:
+            found = (await connection.execute(select(accounts).order_by(accounts.c.id))).mappings()
+            return [rows.account(r) for r in found]
+
+    async def set_password(self, account_id: int, password_hash: str) -> None:
+        async with self._db.write() as connection:
+            await connection.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash))
+
+    async def count_accounts(self) -> int:
+        async with self._db.read() as connection:
+            return (await connection.execute(select(func.count()).select_from(accounts))).scalar_one()
+
+    async def add_key(self, *, account_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
+        values = {"account_id": account_id, "name": name, "prefix": prefix, "key_hash": key_hash, "created_at": now}
+        async with self._db.write() as connection:
+            key_id = (await connection.execute(insert(api_keys).values(values).returning(api_keys.c.id))).scalar_one()
+        return ApiKey(id=key_id, account_id=account_id, name=name, prefix=prefix, created_at=now)
+
+    async def list_keys(self, account_id: int) -> list[ApiKey]:
+        statement = select(api_keys).where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
+        async with self._db.read() as connection:
+            return [rows.api_key(r) for r in (await connection.execute(statement)).mappings()]
+
+    async def revoke_key(self, account_id: int, key_id: int, *, now: datetime) -> ApiKey:
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.account_id == account_id)
+            .values(revoked_at=func.coalesce(api_keys.c.revoked_at, now))
+            .returning(*api_keys.c)
+        )
+        async with self._db.write() as connection:
+            row = (await connection.execute(statement)).mappings().first()
+        if row is None:
+            raise errors.NotFound(f"API key {key_id} not found")
+        return rows.api_key(row)
+
+    async def find_account_by_key(self, key_hash: str) -> Account | None:
+        statement = (
+            select(accounts)
+            .join(api_keys, api_keys.c.account_id == accounts.c.id)
+            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+        )
+        async with self._db.read() as connection:
+            row = (await connection.execute(statement)).mappings().first()
+        return rows.account(row) if row else None
+
+    # --- devices ------------------------------------------------------------------------------
+
+    async def add_device(
+        self, *, account_id: int, name: str, kind: Kind, token_hash: str | None, limits: Limits, now: datetime
+    ) -> Device:
+        values = {
+            "account_id": account_id,
+            "name": name,
+            "kind": kind.value,
+            "token_hash": token_hash,
+            "sims": "[]",
+            "created_at": now,
+            **rows.limits_values(limits),
+        }
+        async with self._db.write() as connection:
+            row = (await connection.execute(insert(devices).values(values).returning(*devices.c))).mappings().one()
+        return rows.device(row)
+
+    async def find_device(self, account_id: int, device_id: int) -> Device | None:
+        statement = select(devices).where(devices.c.id == device_id, devices.c.account_id == account_id)
+        async with self._db.read() as connection:
+            row = (await connection.execute(statement)).mappings().first()
+        return rows.device(row) if row else None
+
+    async def get_device(self, account_id: int, device_id: int) -> Device:
+        device = await self.find_device(account_id, device_id)
+        if device is None:
+            raise errors.NotFound(f"device {device_id} not found")
+        return device
+
+    async def find_device_by_token(self, token_hash: str) -> Device | None:
+        async with self._db.read() as connection:
+            row = (await connection.execute(select(devices).where(devices.c.token_hash == token_hash))).mappings().first()
+        return rows.device(row) if row else None
+
+    async def list_devices(
+        self, account_id: int | None, *, archived: bool | None = False, ids: Sequence[int] | None = None, kind: Kind | None = None
+    ) -> list[Device]:
+        statement = select(devices).order_by(devices.c.id)
+        if account_id is not None:
+            statement = statement.where(devices.c.account_id == account_id)
+        if archived is not None:
+            statement = statement.where(devices.c.archived == archived)
+        if ids is not None:
+            statement = statement.where(devices.c.id.in_(ids))
+        if kind is not None:
+            statement = statement.where(devices.c.kind == kind.value)
+        async with self._db.read() as connection:
+            return [rows.device(r) for r in (await connection.execute(statement)).mappings()]
+
+    async def change_device(self, account_id: int, device_id: int, changes: DeviceChanges) -> Device:
+        values: dict[str, Any] = {}
+        if changes.name is not None:
+            values["name"] = changes.name
+        if changes.enabled is not None:
+            values["enabled"] = changes.enabled
+        if changes.limits is not None:
+            values.update(rows.limits_values(changes.limits))
+        return await self._update_device(account_id, device_id, values)
+
+    async def archive_device(self, account_id: int, device_id: int) -> Device:
+        return await self._update_device(account_id, device_id, {"archived": True, "token_hash": None})
+
+    async def heartbeat(self, device_id: int, beat: Heartbeat, *, now: datetime) -> None:
+        values: dict[str, Any] = {"last_seen_at": now}
+        for name in ("battery", "charging", "app_version", "manufacturer", "model", "os_version"):
+            if getattr(beat, name) is not None:
+                values[name] = getattr(beat, name)
+        if beat.sims is not None:
+            values["sims"] = rows.sims_json(beat.sims)
+        async with self._db.write() as connection:
+            await connection.execute(update(devices).where(devices.c.id == device_id).values(values))
+
+    async def _update_device(self, account_id: int, device_id: int, values: dict[str, Any]) -> Device:
+        if not values:
+            return await self.get_device(account_id, device_id)
+        statement = (
+            update(devices)
+            .where(devices.c.id == device_id, devices.c.account_id == account_id)
+            .values(values)
+            .returning(*devices.c)
+        )
+        async with self._db.write() as connection:
+            row = (await connection.execute(statement)).mappings().first()
+        if row is None:
+            raise errors.NotFound(f"device {device_id} not found")
+        return rows.device(row)
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    async def add_inbound(self, items: Sequence[NewInbound], *, now: datetime) -> list[Inbound]:
+        if not items:
+            return []
+        values = [
+            {
+                "account_id": i.account_id,
+                "device_id": i.device_id,
+                "sender": i.sender,
+                "text": i.text,
+                "sim_slot": i.sim_slot,
+                "received_at": i.received_at,
+                "created_at": now,
+            }
+            for i in items
+        ]
+        statement = insert(inbound).returning(*inbound.c, sort_by_parameter_order=True)
+        async with self._db.write() as connection:
+            return [rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()]
+
+    def _inbound_where(self, account_id: int, f: MessageFilter) -> list[Any]:
+        c = inbound.c
+        clauses: list[Any] = [c.account_id == account_id]
+        if f.device_ids is not None:
+            clauses.append(c.device_id.in_(f.device_ids))
+        if f.phone is not None:
+            clauses.append(c.sender == f.phone)
+        if f.since is not None:
+            clauses.append(c.received_at >= f.since)
+        if f.until is not None:
+            clauses.append(c.received_at <= f.until)
+        if f.min_id is not None:
+            clauses.append(c.id >= f.min_id)
+        if f.max_id is not None:
+            clauses.append(c.id <= f.max_id)
+        if f.ids is not None:
+            clauses.append(c.id.in_(f.ids))
+        if f.before_id is not None:
+            clauses.append(c.id > f.before_id if f.ascending else c.id < f.before_id)
+        return clauses
+
+    async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]:
+        order = inbound.c.id.asc() if f.ascending else inbound.c.id.desc()
+        statement = select(inbound).where(*self._inbound_where(account_id, f)).order_by(order).limit(f.limit + 1)
+        async with self._db.read() as connection:
+            found = [rows.inbound(r) for r in (await connection.execute(statement)).mappings()]
+        more = len(found) > f.limit
+        items = found[: f.limit]
+        return Page(items, items[-1].id if more and items else None)
+
+    async def delete_inbound(self, account_id: int, f: MessageFilter) -> list[Inbound]:
+        statement = delete(inbound).where(*self._inbound_where(account_id, f)).returning(*inbound.c)
+        async with self._db.write() as connection:
+            found = [rows.inbound(r) for r in (await connection.execute(statement)).mappings()]
+        return sorted(found, key=lambda i: i.id)

@@ -1,0 +1,332 @@
+"""Outbound messages: add (group commit), list, cancel, delete, lease, report, sweeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, delete, func, insert, null, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smsgate.core import errors
+from smsgate.core.messages import (
+    CANCELLABLE,
+    IN_FLIGHT,
+    RANK,
+    SOURCES,
+    STAMP,
+    Message,
+    MessageFilter,
+    NewMessage,
+    Page,
+    Report,
+    ReportResult,
+    State,
+)
+from smsgate.storage import rows
+from smsgate.storage.database import Database
+from smsgate.storage.sql import messages as t
+
+MAX_GROUP = 2000  # rows per group commit
+
+
+def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [t.c.account_id == account_id]
+    if f.states is not None:
+        clauses.append(t.c.state.in_([s.value for s in f.states]))
+    if f.device_ids is not None:
+        clauses.append(t.c.device_id.in_(f.device_ids))
+    if f.phone is not None:
+        clauses.append(t.c.to == f.phone)
+    if f.since is not None:
+        clauses.append(t.c.created_at >= f.since)
+    if f.until is not None:
+        clauses.append(t.c.created_at <= f.until)
+    if f.min_id is not None:
+        clauses.append(t.c.id >= f.min_id)
+    if f.max_id is not None:
+        clauses.append(t.c.id <= f.max_id)
+    if f.ids is not None:
+        clauses.append(t.c.id.in_(f.ids))
+    if f.before_id is not None:
+        clauses.append(t.c.id < f.before_id if not f.ascending else t.c.id > f.before_id)
+    return clauses
+
+
+class MessageStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: list[tuple[Sequence[NewMessage], asyncio.Future[list[Message]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- adding -------------------------------------------------------------------------------
+
+    async def add_many(self, news: Sequence[NewMessage]) -> list[Message]:
+        """All or nothing, committed before it returns."""
+        if not news:
+            return []
+        async with self._db.write() as connection:
+            return await self._insert(connection, news)
+
+    async def _insert(self, connection: AsyncConnection, news: Sequence[NewMessage]) -> list[Message]:
+        stored: list[Message] = []
+        for start in range(0, len(news), MAX_GROUP):
+            chunk = news[start : start + MAX_GROUP]
+            statement = insert(t).returning(t.c.id, sort_by_parameter_order=True)
+            result = await connection.execute(statement, [rows.new_message_values(n) for n in chunk])
+            stored.extend(rows.stored(n, i) for n, i in zip(chunk, result.scalars(), strict=True))
+        return stored
+
+    async def add(self, news: Sequence[NewMessage]) -> list[Message]:
+        """Like add_many, but concurrent callers share one transaction (group commit).
+
+        Each caller's rows are still all-or-nothing: a failing group is retried caller by caller.
+        """
+        future: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
+        self._pending.append((news, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            group, size = [], 0
+            while self._pending and size < MAX_GROUP:
+                item = self._pending.pop(0)
+                group.append(item)
+                size += len(item[0])
+            try:
+                async with self._db.write() as connection:
+                    stored = await self._insert(connection, [n for news, _ in group for n in news])
+            except Exception:
+                for news, future in group:  # isolate the failing caller
+                    await self._add_alone(news, future)
+                continue
+            offset = 0
+            for news, future in group:
+                if not future.done():
+                    future.set_result(stored[offset : offset + len(news)])
+                offset += len(news)
+
+    async def _add_alone(self, news: Sequence[NewMessage], future: asyncio.Future[list[Message]]) -> None:
+        try:
+            result = await self.add_many(news)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if not future.done():
+                future.set_result(result)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def find(self, account_id: int, message_id: int) -> Message | None:
+        statement = select(t).where(t.c.account_id == account_id, t.c.id == message_id)
+        async with self._db.read() as connection:
+            row = (await connection.execute(statement)).mappings().first()
+        return rows.message(row) if row else None
+
+    async def get(self, account_id: int, message_id: int) -> Message:
+        message = await self.find(account_id, message_id)
+        if message is None:
+            raise errors.NotFound(f"message {message_id} not found")
+        return message
+
+    async def list(self, account_id: int, f: MessageFilter) -> Page[Message]:
+        order = t.c.id.asc() if f.ascending else t.c.id.desc()
+        statement = select(t).where(*_where(account_id, f)).order_by(order).limit(f.limit + 1)
+        async with self._db.read() as connection:
+            found = [rows.message(r) for r in (await connection.execute(statement)).mappings()]
+        more = len(found) > f.limit
+        items = found[: f.limit]
+        return Page(items, items[-1].id if more and items else None)
+
+    async def count(self, account_id: int | None = None) -> dict[State, int]:
+        statement = select(t.c.state, func.count()).group_by(t.c.state)
+        if account_id is not None:
+            statement = statement.where(t.c.account_id == account_id)
+        async with self._db.read() as connection:
+            return {State(s): n for s, n in (await connection.execute(statement)).all()}
+
+    async def max_id(self) -> int:
+        async with self._db.read() as connection:
+            return (await connection.execute(select(func.max(t.c.id)))).scalar() or 0
+
+    # --- changing -----------------------------------------------------------------------------
+
+    async def cancel(self, account_id: int, message_id: int, *, now: datetime) -> Message:
+        done = await self.cancel_matching(account_id, MessageFilter(ids=(message_id,)), now=now)
+        if done:
+            return done[0]
+        current = await self.get(account_id, message_id)
+        raise errors.Conflict(f"message {message_id} is {current.state}: only scheduled or queued messages can be cancelled")
+
+    async def cancel_matching(self, account_id: int, f: MessageFilter, *, now: datetime) -> list[Message]:
+        states = CANCELLABLE if f.states is None else CANCELLABLE & f.states
+        where = _where(account_id, MessageFilter(**{**_fields(f), "states": frozenset(states)}))
+        statement = (
+            update(t)
+            .where(*where)
+            .values(state=State.CANCELLED.value, cancelled_at=now, lease_until=None)
+            .returning(*t.c)
+        )
+        async with self._db.write() as connection:
+            return sorted((rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id)
+
+    async def delete(self, account_id: int, message_id: int) -> Message:
+        done = await self.delete_matching(account_id, MessageFilter(ids=(message_id,)))
+        if done:
+            return done[0]
+        current = await self.get(account_id, message_id)
+        raise errors.Conflict(f"message {message_id} is {current.state} on a device: cancel is not possible, wait for its report")
+
+    async def delete_matching(self, account_id: int, f: MessageFilter) -> list[Message]:
+        """Deletes what matches, except messages a device holds right now (their reports would be lost)."""
+        where = [*_where(account_id, f), t.c.state.not_in([s.value for s in IN_FLIGHT])]
+        statement = delete(t).where(*where).returning(*t.c)
+        async with self._db.write() as connection:
+            return sorted((rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id)
+
+    # --- dispatch -----------------------------------------------------------------------------
+
+    async def lease(
+        self, *, account_id: int, device_id: int, limit: int, now: datetime, until: datetime
+    ) -> list[Message]:
+        """Hands up to `limit` due messages to one device; a message goes to exactly one device."""
+        candidates = (
+            select(t.c.id)
+            .where(
+                t.c.account_id == account_id,
+                t.c.state == State.QUEUED.value,
+                or_(t.c.device_id == device_id, t.c.device_id.is_(None)),
+                or_(t.c.valid_until.is_(None), t.c.valid_until > now),
+            )
+            .order_by(t.c.priority.desc(), t.c.id)
+            .limit(limit)
+        )
+        if not self._db.is_sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(t)
+            .where(t.c.id.in_(candidates.scalar_subquery()), t.c.state == State.QUEUED.value)
+            .values(
+                state=State.LEASED.value,
+                device_id=device_id,
+                leased_at=now,
+                lease_until=until,
+                attempts=t.c.attempts + 1,
+            )
+            .returning(*t.c)
+        )
+        async with self._db.write() as connection:
+            leased = [rows.message(r) for r in (await connection.execute(statement)).mappings()]
+        return sorted(leased, key=lambda m: (-m.priority, m.id))
+
+    async def report(
+        self, *, account_id: int, device_id: int, reports: Sequence[Report], now: datetime
+    ) -> list[ReportResult]:
+        results: list[ReportResult] = []
+        async with self._db.write() as connection:
+            for report in reports:
+                results.append(await self._apply(connection, account_id, device_id, report, now))
+        return results
+
+    async def _apply(
+        self, connection: AsyncConnection, account_id: int, device_id: int, report: Report, now: datetime
+    ) -> ReportResult:
+        at = report.at or now
+        values: dict[str, Any] = {"state": report.state.value, STAMP[report.state]: at, "lease_until": None}
+        if report.state in (State.FAILED, State.UNDELIVERED):
+            values["reason"] = (report.reason.value if report.reason else "generic")
+        if report.state is State.QUEUED:  # given back: any device may take it again
+            values.update(leased_at=None, taken_at=None)
+        for earlier in _EARLIER.get(report.state, ()):
+            values[earlier] = func.coalesce(t.c[earlier], at)
+        statement = (
+            update(t)
+            .where(
+                t.c.id == report.message_id,
+                t.c.account_id == account_id,
+                t.c.device_id == device_id,
+                t.c.state.in_([s.value for s in SOURCES[report.state]]),
+            )
+            .values(values)
+        )
+        if (await connection.execute(statement)).rowcount == 1:
+            return ReportResult(message_id=report.message_id, applied=True, state=report.state)
+        return await self._explain(connection, account_id, device_id, report)
+
+    async def _explain(
+        self, connection: AsyncConnection, account_id: int, device_id: int, report: Report
+    ) -> ReportResult:
+        statement = select(t.c.state, t.c.device_id).where(t.c.id == report.message_id, t.c.account_id == account_id)
+        row = (await connection.execute(statement)).first()
+        if row is None or row.device_id != device_id:
+            return ReportResult(message_id=report.message_id, applied=False, state=None, detail="no such message on this device")
+        current = State(row.state)
+        if current is report.state or RANK[current] >= RANK[report.state]:
+            return ReportResult(message_id=report.message_id, applied=False, state=current, detail=f"already {current}")
+        return ReportResult(
+            message_id=report.message_id, applied=False, state=current, detail=f"cannot go from {current} to {report.state}"
+        )
+
+    async def promote_due(self, *, now: datetime) -> list[tuple[int, int | None]]:
+        """Scheduled messages whose time has come join the queue."""
+        statement = (
+            update(t)
+            .where(t.c.state == State.SCHEDULED.value, t.c.send_at <= now)
+            .values(state=State.QUEUED.value, queued_at=now)
+            .returning(t.c.account_id, t.c.device_id)
+        )
+        return await self._sweep(statement)
+
+    async def expire(self, *, now: datetime) -> list[tuple[int, int | None]]:
+        statement = (
+            update(t)
+            .where(t.c.state.in_([State.SCHEDULED.value, State.QUEUED.value]), t.c.valid_until <= now)
+            .values(state=State.EXPIRED.value, expired_at=now)
+            .returning(t.c.account_id, t.c.device_id)
+        )
+        return await self._sweep(statement)
+
+    async def release_expired_leases(self, *, now: datetime) -> list[tuple[int, int | None]]:
+        """Leases a device never confirmed go back to the queue (to the named device, or to any)."""
+        statement = (
+            update(t)
+            .where(t.c.state == State.LEASED.value, t.c.lease_until <= now)
+            .values(
+                state=State.QUEUED.value,
+                queued_at=now,
+                lease_until=None,
+                leased_at=None,
+                device_id=_keep_named_device(),
+            )
+            .returning(t.c.account_id, t.c.device_id)
+        )
+        return await self._sweep(statement)
+
+    async def _sweep(self, statement: Any) -> list[tuple[int, int | None]]:
+        async with self._db.write() as connection:
+            return [(r[0], r[1]) for r in (await connection.execute(statement)).all()]
+
+
+_EARLIER = {
+    State.SENT: ("taken_at",),
+    State.DELIVERED: ("taken_at", "sent_at"),
+    State.UNDELIVERED: ("taken_at", "sent_at"),
+}
+
+
+def _keep_named_device() -> ColumnElement[Any]:
+    return case((t.c.devices == "", null()), else_=t.c.device_id)
+
+
+def _fields(f: MessageFilter) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in f.__slots__}  # type: ignore[attr-defined]
+
+
+def _id(message: Message) -> int:
+    return message.id
+

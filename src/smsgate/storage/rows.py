@@ -1,0 +1,165 @@
+"""Rows to domain values and back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.devices import Device, Kind, Limits, Period, Sim
+from smsgate.core.messages import Inbound, Message, NewMessage, Reason, State
+
+
+def device_list(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part)
+
+
+def message(row: Mapping[str, Any]) -> Message:
+    return Message(
+        id=row["id"],
+        account_id=row["account_id"],
+        to=row["to"],
+        to_original=row["to_original"],
+        country=row["country"],
+        text=row["text"],
+        encoding=row["encoding"],
+        segments=row["segments"],
+        state=State(row["state"]),
+        reason=Reason(row["reason"]) if row["reason"] else None,
+        priority=row["priority"],
+        devices=device_list(row["devices"]),
+        device_id=row["device_id"],
+        sim_slot=row["sim_slot"],
+        reference=row["reference"],
+        attempts=row["attempts"],
+        send_at=row["send_at"],
+        valid_until=row["valid_until"],
+        lease_until=row["lease_until"],
+        created_at=row["created_at"],
+        queued_at=row["queued_at"],
+        leased_at=row["leased_at"],
+        taken_at=row["taken_at"],
+        sent_at=row["sent_at"],
+        delivered_at=row["delivered_at"],
+        failed_at=row["failed_at"],
+        cancelled_at=row["cancelled_at"],
+        expired_at=row["expired_at"],
+    )
+
+
+def new_message_values(new: NewMessage) -> dict[str, Any]:
+    state = new.state
+    return {
+        "account_id": new.account_id,
+        "to": new.to,
+        "to_original": new.to_original,
+        "country": new.country,
+        "text": new.text,
+        "encoding": new.encoding,
+        "segments": new.segments,
+        "state": state.value,
+        "priority": new.priority,
+        "devices": ",".join(map(str, new.devices)),
+        "device_id": new.device_id,
+        "sim_slot": new.sim_slot,
+        "reference": new.reference,
+        "send_at": new.send_at,
+        "valid_until": new.valid_until,
+        "created_at": new.created_at,
+        "queued_at": new.created_at if state is State.QUEUED else None,
+    }
+
+
+def stored(new: NewMessage, message_id: int) -> Message:
+    values = new_message_values(new)
+    return Message(
+        id=message_id,
+        account_id=new.account_id,
+        to=new.to,
+        to_original=new.to_original,
+        country=new.country,
+        text=new.text,
+        encoding=new.encoding,
+        segments=new.segments,
+        state=State(values["state"]),
+        priority=new.priority,
+        devices=new.devices,
+        device_id=new.device_id,
+        sim_slot=new.sim_slot,
+        reference=new.reference,
+        send_at=new.send_at,
+        valid_until=new.valid_until,
+        created_at=new.created_at,
+        queued_at=values["queued_at"],
+    )
+
+
+def inbound(row: Mapping[str, Any]) -> Inbound:
+    return Inbound(
+        id=row["id"],
+        account_id=row["account_id"],
+        device_id=row["device_id"],
+        sender=row["sender"],
+        text=row["text"],
+        sim_slot=row["sim_slot"],
+        received_at=row["received_at"],
+        created_at=row["created_at"],
+    )
+
+
+def sims_json(sims: tuple[Sim, ...]) -> str:
+    return json.dumps([{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in sims])
+
+
+def device(row: Mapping[str, Any]) -> Device:
+    sims = tuple(Sim(**item) for item in json.loads(row["sims"] or "[]"))
+    return Device(
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        kind=Kind(row["kind"]),
+        enabled=row["enabled"],
+        archived=row["archived"],
+        sims=sims,
+        battery=row["battery"],
+        charging=row["charging"],
+        last_seen_at=row["last_seen_at"],
+        app_version=row["app_version"],
+        manufacturer=row["manufacturer"],
+        model=row["model"],
+        os_version=row["os_version"],
+        limits=Limits(
+            pace=timedelta(milliseconds=row["pace_ms"]) if row["pace_ms"] is not None else None,
+            quota=row["quota"],
+            quota_recipients=row["quota_recipients"],
+            period=Period(row["quota_period"]),
+        ),
+        created_at=row["created_at"],
+    )
+
+
+def limits_values(limits: Limits) -> dict[str, Any]:
+    return {
+        "pace_ms": int(limits.pace.total_seconds() * 1000) if limits.pace is not None else None,
+        "quota": limits.quota,
+        "quota_recipients": limits.quota_recipients,
+        "quota_period": limits.period.value,
+    }
+
+
+def account(row: Mapping[str, Any]) -> Account:
+    return Account(id=row["id"], email=row["email"], is_admin=row["is_admin"], created_at=row["created_at"])
+
+
+def api_key(row: Mapping[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )

@@ -1,0 +1,181 @@
+"""Tables and indexes. The migrations create exactly this (tests/storage/test_migrations.py checks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC on both databases; always tz-aware UTC in Python."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("is_admin", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_api_keys_account", "account_id"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("archived", Boolean, nullable=False, server_default=text("false")),
+    Column("token_hash", String(64), unique=True),
+    Column("sims", Text, nullable=False, server_default=""),  # JSON list of {slot, number, carrier}
+    Column("battery", SmallInteger),
+    Column("charging", Boolean),
+    Column("last_seen_at", UTCDateTime),
+    Column("app_version", String(50)),
+    Column("manufacturer", String(100)),
+    Column("model", String(100)),
+    Column("os_version", String(50)),
+    Column("pace_ms", Integer),
+    Column("quota", Integer),
+    Column("quota_recipients", Integer),
+    Column("quota_period", String(10), nullable=False, server_default="day"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_devices_account", "account_id", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("to", String(20), nullable=False),
+    Column("to_original", String(64), nullable=False),
+    Column("country", String(2)),
+    Column("text", Text, nullable=False),
+    Column("encoding", String(4), nullable=False),
+    Column("segments", SmallInteger, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("reason", String(20)),
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
+    Column("devices", String(400), nullable=False, server_default=""),  # "1,15,25" as named
+    Column("device_id", Id),
+    Column("sim_slot", SmallInteger),
+    Column("reference", String(100)),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("send_at", UTCDateTime),
+    Column("valid_until", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime),
+    Column("leased_at", UTCDateTime),
+    Column("taken_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("expired_at", UTCDateTime),
+    # the listings every door offers: by account + time, id, phone, device, status
+    Index("ix_messages_account_created", "account_id", "created_at"),
+    Index("ix_messages_account_id", "account_id", "id"),
+    Index("ix_messages_account_to", "account_id", "to", "id"),
+    Index("ix_messages_account_device", "account_id", "device_id", "id"),
+    Index("ix_messages_account_state", "account_id", "state", "id"),
+    # the dispatcher's work lists stay small: partial indexes over the live states only
+    Index(
+        "ix_messages_queue",
+        "account_id",
+        "priority",
+        "id",
+        sqlite_where=text("state = 'queued'"),
+        postgresql_where=text("state = 'queued'"),
+    ),
+    Index(
+        "ix_messages_due",
+        "send_at",
+        sqlite_where=text("state = 'scheduled'"),
+        postgresql_where=text("state = 'scheduled'"),
+    ),
+    Index(
+        "ix_messages_lease",
+        "lease_until",
+        sqlite_where=text("state = 'leased'"),
+        postgresql_where=text("state = 'leased'"),
+    ),
+    Index(
+        "ix_messages_validity",
+        "valid_until",
+        sqlite_where=text("state IN ('scheduled', 'queued')"),
+        postgresql_where=text("state IN ('scheduled', 'queued')"),
+    ),
+)
+
+inbound = Table(
+    "inbound",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("device_id", Id),
+    Column("sender", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sim_slot", SmallInteger),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_inbound_account_id", "account_id", "id"),
+    Index("ix_inbound_account_received", "account_id", "received_at"),
+    Index("ix_inbound_account_sender", "account_id", "sender", "id"),
+    Index("ix_inbound_account_device", "account_id", "device_id", "id"),
+)
