@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-
 import getpass
 import secrets
 from collections.abc import Awaitable, Callable, Iterator

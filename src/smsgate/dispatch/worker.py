@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 import time
 
 from smsgate.metrics import Metrics
