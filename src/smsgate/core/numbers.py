@@ -12,6 +12,7 @@ from phonenumbers import carrier, geocoder
 from smsgate.core import errors
 
 _JUNK = re.compile(r"[\s\-().]")
+MAX_ORIGINAL = 64  # the number as written is stored beside the E.164 form
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ def parse(raw: str, region: str | None = None) -> PhoneNumber:
     """Raises errors.InvalidNumber with a reason a person understands."""
     if not isinstance(raw, str) or not raw.strip():
         raise errors.InvalidNumber("the recipient number is empty")
+    if len(raw.strip()) > MAX_ORIGINAL:
+        raise errors.InvalidNumber(f"{raw.strip()[:20]!r}... is not a phone number (too long)")
     text = _cleaned(raw)
     if len(text) > 32 or not re.fullmatch(r"\+?\d+", text):
         raise errors.InvalidNumber(f"{raw.strip()!r} is not a phone number")
