@@ -20,6 +20,8 @@ from smsgate.channels.simulator import Simulator
 from smsgate.config import Settings
 from smsgate.core.devices import Kind
 from smsgate.devices import routes as device_routes
+from smsgate.dialects.semysms import errors as semysms_errors
+from smsgate.dialects.semysms import routes as semysms_routes
 from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
 from smsgate.metrics import Metrics
@@ -27,7 +29,8 @@ from smsgate.service import Gateway
 from smsgate.storage import migrate
 from smsgate.storage.database import Database, Options
 from smsgate.storage.directory import Directory
-from smsgate.storage.messages import MessageStore
+from smsgate.storage.leases import LeaseRules
+from smsgate.storage.messages import MessageStore, RetryRules
 
 log = logging.getLogger("smsgate")
 
@@ -75,7 +78,13 @@ class App:
 def build(settings: Settings) -> App:
     db = Database(settings.url, Options(synchronous=settings.sqlite_synchronous, search_path=settings.database_schema or None))
     metrics = Metrics()
-    gateway = Gateway(store=MessageStore(db), directory=Directory(db), hub=Hub(), policy=settings.policy, metrics=metrics)
+    policy = settings.policy
+    store = MessageStore(
+        db,
+        rules=LeaseRules(urgent_bypasses_pace=policy.urgent_bypasses_pace),
+        retry=RetryRules(max_attempts=policy.max_attempts, backoff=policy.retry_backoff),
+    )
+    gateway = Gateway(store=store, directory=Directory(db), hub=Hub(), policy=policy, metrics=metrics)
     return App(
         settings=settings,
         db=db,
@@ -119,6 +128,8 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     problems.install(api)
     api.include_router(api_routes.router)
     api.include_router(device_routes.router)
+    api.include_router(semysms_routes.router)
+    problems.add_door(api, semysms_routes.PREFIX + "/", semysms_errors.render)
 
     @api.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,7 +40,12 @@ MAX_BATCH = 100_000
 class Policy:
     default_region: str | None = "RU"
     default_validity: timedelta = timedelta(hours=24)
-    lease_time: timedelta = timedelta(seconds=30)
+    lease_time: timedelta = timedelta(seconds=30)  # a device confirms (taken) within this, or the work goes back
+    taken_timeout: timedelta = timedelta(minutes=30)  # taken and never reported: failed as lost, not re-sent
+    max_attempts: int = 3  # a transient failure is retried, on another device first, up to this many tries
+    retry_backoff: timedelta = timedelta(seconds=10)  # doubled after every failed try
+    urgent_bypasses_pace: bool = True  # urgent messages skip a device's pace (never its quota or window)
+    offline_after: timedelta = timedelta(minutes=5)  # a phone silent this long counts as offline
     key_cache_ttl: float = 10.0  # seconds an API key's account is remembered
 
 
@@ -64,7 +68,6 @@ class Gateway:
         self.policy = policy
         self._hasher = PasswordHasher()
         self._keys: dict[str, tuple[Account, float]] = {}
-        self._spread = itertools.count()
 
     # --- accounts, keys, sign-in --------------------------------------------------------------
 
@@ -190,7 +193,7 @@ class Gateway:
                 NewMessage(
                     account_id=account.id, to=number.e164, to_original=number.original, country=number.country,
                     text=text, encoding=encoded.encoding, segments=encoded.segments, priority=request.priority,
-                    devices=request.devices, device_id=self._spread_over(request.devices),
+                    devices=request.devices,
                     sim_slot=request.sim_slot, reference=request.reference, send_at=send_at,
                     valid_until=valid_until, created_at=now,
                 )
@@ -213,11 +216,6 @@ class Gateway:
         if valid_until <= start:
             raise errors.InvalidInput("the message would expire before it could be sent")
         return send_at, valid_until
-
-    def _spread_over(self, devices: tuple[int, ...]) -> int | None:
-        if not devices:
-            return None
-        return devices[next(self._spread) % len(devices)]
 
     # --- reading and changing messages --------------------------------------------------------
 
@@ -289,9 +287,7 @@ class Gateway:
         while True:
             woken = self.hub.event(device.account_id, device.id)
             now = self.clock.now()
-            leased = await self.store.lease(
-                account_id=device.account_id, device_id=device.id, limit=limit, now=now, until=now + self.policy.lease_time
-            )
+            leased = await self.store.lease(device_id=device.id, limit=limit, now=now, until=now + self.policy.lease_time)
             remaining = deadline - time.monotonic()
             if leased or remaining <= 0:
                 return leased

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum, auto
 
 
@@ -21,20 +22,25 @@ class Period(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """How fast and how much a device (or one of its SIMs) may send. None = no limit."""
+
+    pace: timedelta | None = None  # minimum time between two messages
+    jitter: timedelta | None = None  # a random extra wait of up to this after each message
+    quota: int | None = None  # at most this many messages per period
+    quota_recipients: int | None = None  # at most this many distinct recipients per period
+    period: Period = Period.DAY
+    window_start: time | None = None  # sends only between these local times (quiet hours outside)
+    window_end: time | None = None
+    timezone: str = "UTC"  # the device's timezone: periods and windows are local to it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sim:
     slot: int  # 1-based, as phones show them
     number: str | None = None
     carrier: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
-    """How fast and how much a device may send. None = no limit."""
-
-    pace: timedelta | None = None  # minimum time between two messages
-    quota: int | None = None  # at most this many messages per period
-    quota_recipients: int | None = None  # at most this many distinct recipients per period
-    period: Period = Period.DAY
+    limits: Limits | None = None  # this SIM's own pace and quota, beside the device's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,3 +92,4 @@ class DeviceChanges:
     name: str | None = None
     enabled: bool | None = None
     limits: Limits | None = None
+    sim_limits: Mapping[int, Limits] | None = None  # replaces every SIM's own limits

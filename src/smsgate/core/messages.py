@@ -157,6 +157,8 @@ class Message:
     failed_at: datetime | None = None
     cancelled_at: datetime | None = None
     expired_at: datetime | None = None
+    next_attempt_at: datetime | None = None  # a retry waits until then
+    sim_used: int | None = None  # the SIM slot it was handed out on
 
     @property
     def is_final(self) -> bool:
@@ -214,6 +216,7 @@ class MessageFilter:
     states: frozenset[State] | None = None
     device_ids: tuple[int, ...] | None = None
     phone: str | None = None  # E.164 or the digits as given
+    phones: tuple[str, ...] | None = None  # any of these spellings: E.164, as the client wrote it, the sender
     since: datetime | None = None  # created_at >= since
     until: datetime | None = None  # created_at <= until
     min_id: int | None = None

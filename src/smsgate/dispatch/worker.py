@@ -31,6 +31,7 @@ class Worker:
         due = await store.promote_due(now=now)
         released = await store.release_expired_leases(now=now)
         expired = await store.expire(now=now)
+        lost = await store.fail_lost(now=now, older_than=now - self._gateway.policy.taken_timeout)
         hub.notify_many(due + released)
         max_id = await store.max_id()
         if max_id > self._seen_max_id:
@@ -38,7 +39,7 @@ class Worker:
                 hub.notify_all()
             self._seen_max_id = max_id
         await self._refresh_gauges()
-        return len(due) + len(released) + len(expired)
+        return len(due) + len(released) + len(expired) + len(lost)
 
     async def _refresh_gauges(self) -> None:
         if self._metrics is None or time.monotonic() < self._gauges_at:

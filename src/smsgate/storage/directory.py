@@ -150,6 +150,8 @@ class Directory:
             values["enabled"] = changes.enabled
         if changes.limits is not None:
             values.update(rows.limits_values(changes.limits))
+        if changes.sim_limits is not None:
+            values["sim_limits"] = rows.sim_limits_json(changes.sim_limits)
         return await self._update_device(account_id, device_id, values)
 
     async def archive_device(self, account_id: int, device_id: int) -> Device:
@@ -208,6 +210,8 @@ class Directory:
             clauses.append(c.device_id.in_(f.device_ids))
         if f.phone is not None:
             clauses.append(c.sender == f.phone)
+        if f.phones is not None:
+            clauses.append(c.sender.in_(f.phones))
         if f.since is not None:
             clauses.append(c.received_at >= f.since)
         if f.until is not None:

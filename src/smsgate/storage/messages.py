@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, null, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smsgate.core import errors
+from smsgate.core import errors, routing
 from smsgate.core.messages import (
     CANCELLABLE,
     IN_FLIGHT,
@@ -22,14 +23,23 @@ from smsgate.core.messages import (
     NewMessage,
     Page,
     Report,
+    Reason,
     ReportResult,
     State,
+    TRANSIENT_REASONS,
 )
 from smsgate.storage import rows
 from smsgate.storage.database import Database
+from smsgate.storage.leases import Leaser, LeaseRules
 from smsgate.storage.sql import messages as t
 
 MAX_GROUP = 2000  # rows per group commit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryRules:
+    max_attempts: int = 3  # tries in all, on any devices, before a transient failure is final
+    backoff: timedelta = timedelta(seconds=10)  # doubled after each failed try
 
 
 def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
@@ -40,6 +50,8 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
         clauses.append(t.c.device_id.in_(f.device_ids))
     if f.phone is not None:
         clauses.append(t.c.to == f.phone)
+    if f.phones is not None:
+        clauses.append(or_(t.c.to.in_(f.phones), t.c.to_original.in_(f.phones)))
     if f.since is not None:
         clauses.append(t.c.created_at >= f.since)
     if f.until is not None:
@@ -56,8 +68,10 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
 
 
 class MessageStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, rules: LeaseRules = LeaseRules(), retry: RetryRules = RetryRules()) -> None:
         self._db = db
+        self._leaser = Leaser(is_sqlite=db.is_sqlite, rules=rules)
+        self._retry = retry
         self._pending: list[tuple[Sequence[NewMessage], asyncio.Future[list[Message]]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -192,37 +206,16 @@ class MessageStore:
     # --- dispatch -----------------------------------------------------------------------------
 
     async def lease(
-        self, *, account_id: int, device_id: int, limit: int, now: datetime, until: datetime
+        self, *, device_id: int, limit: int, now: datetime, until: datetime, account_id: int | None = None
     ) -> list[Message]:
-        """Hands up to `limit` due messages to one device; a message goes to exactly one device."""
-        candidates = (
-            select(t.c.id)
-            .where(
-                t.c.account_id == account_id,
-                t.c.state == State.QUEUED.value,
-                or_(t.c.device_id == device_id, t.c.device_id.is_(None)),
-                or_(t.c.valid_until.is_(None), t.c.valid_until > now),
-            )
-            .order_by(t.c.priority.desc(), t.c.id)
-            .limit(limit)
-        )
-        if not self._db.is_sqlite:
-            candidates = candidates.with_for_update(skip_locked=True)
-        statement = (
-            update(t)
-            .where(t.c.id.in_(candidates.scalar_subquery()), t.c.state == State.QUEUED.value)
-            .values(
-                state=State.LEASED.value,
-                device_id=device_id,
-                leased_at=now,
-                lease_until=until,
-                attempts=t.c.attempts + 1,
-            )
-            .returning(*t.c)
-        )
+        """Hands up to `limit` due messages to one device within its limits; each to exactly one device.
+
+        With `account_id`, a device of another account gets nothing.
+        """
         async with self._db.write() as connection:
-            leased = [rows.message(r) for r in (await connection.execute(statement)).mappings()]
-        return sorted(leased, key=lambda m: (-m.priority, m.id))
+            return await self._leaser.lease(
+                connection, device_id=device_id, account_id=account_id, limit=limit, now=now, until=until
+            )
 
     async def report(
         self, *, account_id: int, device_id: int, reports: Sequence[Report], now: datetime
@@ -237,11 +230,13 @@ class MessageStore:
         self, connection: AsyncConnection, account_id: int, device_id: int, report: Report, now: datetime
     ) -> ReportResult:
         at = report.at or now
+        if report.state is State.FAILED and await self._retry_elsewhere(connection, account_id, device_id, report, now):
+            return ReportResult(message_id=report.message_id, applied=True, state=State.QUEUED, detail="will be retried")
         values: dict[str, Any] = {"state": report.state.value, STAMP[report.state]: at, "lease_until": None}
         if report.state in (State.FAILED, State.UNDELIVERED):
             values["reason"] = (report.reason.value if report.reason else "generic")
-        if report.state is State.QUEUED:  # given back: any device may take it again
-            values.update(leased_at=None, taken_at=None)
+        if report.state is State.QUEUED:  # given back: any eligible device may take it again
+            values.update(leased_at=None, taken_at=None, device_id=None, queued_at=at)
         for earlier in _EARLIER.get(report.state, ()):
             values[earlier] = func.coalesce(t.c[earlier], at)
         statement = (
@@ -257,6 +252,30 @@ class MessageStore:
         if (await connection.execute(statement)).rowcount == 1:
             return ReportResult(message_id=report.message_id, applied=True, state=report.state)
         return await self._explain(connection, account_id, device_id, report)
+
+    async def _retry_elsewhere(
+        self, connection: AsyncConnection, account_id: int, device_id: int, report: Report, now: datetime
+    ) -> bool:
+        """A transient failure goes back to the queue, for another device first, after a back-off."""
+        reason = report.reason or Reason.GENERIC
+        if reason not in TRANSIENT_REASONS:
+            return False
+        row = (await connection.execute(select(t.c.attempts).where(t.c.id == report.message_id))).first()
+        if row is None or row.attempts >= self._retry.max_attempts:
+            return False
+        statement = (
+            update(t)
+            .where(
+                t.c.id == report.message_id, t.c.account_id == account_id, t.c.device_id == device_id,
+                t.c.state.in_([s.value for s in SOURCES[State.FAILED]]),
+            )
+            .values(
+                state=State.QUEUED.value, reason=reason.value, queued_at=now, leased_at=None, taken_at=None,
+                lease_until=None, device_id=None, last_device_id=device_id,
+                next_attempt_at=now + routing.backoff(row.attempts, base=self._retry.backoff),
+            )
+        )
+        return (await connection.execute(statement)).rowcount == 1
 
     async def _explain(
         self, connection: AsyncConnection, account_id: int, device_id: int, report: Report
@@ -292,17 +311,21 @@ class MessageStore:
         return await self._sweep(statement)
 
     async def release_expired_leases(self, *, now: datetime) -> list[tuple[int, int | None]]:
-        """Leases a device never confirmed go back to the queue (to the named device, or to any)."""
+        """Leases a device never confirmed go back to the queue, for any eligible device."""
         statement = (
             update(t)
             .where(t.c.state == State.LEASED.value, t.c.lease_until <= now)
-            .values(
-                state=State.QUEUED.value,
-                queued_at=now,
-                lease_until=None,
-                leased_at=None,
-                device_id=_keep_named_device(),
-            )
+            .values(state=State.QUEUED.value, queued_at=now, lease_until=None, leased_at=None, device_id=None)
+            .returning(t.c.account_id, t.c.device_id)
+        )
+        return await self._sweep(statement)
+
+    async def fail_lost(self, *, now: datetime, older_than: datetime) -> list[tuple[int, int | None]]:
+        """Taken and never reported: failed as lost, never re-sent blindly (a duplicate SMS is a failure too)."""
+        statement = (
+            update(t)
+            .where(t.c.state == State.TAKEN.value, t.c.taken_at <= older_than)
+            .values(state=State.FAILED.value, reason=Reason.DEVICE_LOST.value, failed_at=now)
             .returning(t.c.account_id, t.c.device_id)
         )
         return await self._sweep(statement)
@@ -317,10 +340,6 @@ _EARLIER = {
     State.DELIVERED: ("taken_at", "sent_at"),
     State.UNDELIVERED: ("taken_at", "sent_at"),
 }
-
-
-def _keep_named_device() -> ColumnElement[Any]:
-    return case((t.c.devices == "", null()), else_=t.c.device_id)
 
 
 def _fields(f: MessageFilter) -> dict[str, Any]:

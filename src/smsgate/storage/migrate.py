@@ -21,7 +21,7 @@ def config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+async def upgrade(db: Database, revision: str = "heads") -> None:
     def run(connection: Connection) -> None:
         command.upgrade(config(connection), revision)
 

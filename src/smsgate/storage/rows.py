@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import replace
+from datetime import time, timedelta
 from typing import Any
 
 from smsgate.core.accounts import Account, ApiKey
@@ -46,6 +47,8 @@ def message(row: Mapping[str, Any]) -> Message:
         failed_at=row["failed_at"],
         cancelled_at=row["cancelled_at"],
         expired_at=row["expired_at"],
+        next_attempt_at=row["next_attempt_at"],
+        sim_used=row["sim_used"],
     )
 
 
@@ -113,8 +116,29 @@ def sims_json(sims: tuple[Sim, ...]) -> str:
     return json.dumps([{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in sims])
 
 
+def _limits(row: Mapping[str, Any]) -> Limits:
+    return Limits(
+        pace=timedelta(milliseconds=row["pace_ms"]) if row.get("pace_ms") is not None else None,
+        jitter=timedelta(milliseconds=row["jitter_ms"]) if row.get("jitter_ms") is not None else None,
+        quota=row.get("quota"),
+        quota_recipients=row.get("quota_recipients"),
+        period=Period(row.get("quota_period") or "day"),
+        window_start=time.fromisoformat(row["window_start"]) if row.get("window_start") else None,
+        window_end=time.fromisoformat(row["window_end"]) if row.get("window_end") else None,
+        timezone=row.get("timezone") or "UTC",
+    )
+
+
+def sim_limits_json(limits: Mapping[int, Limits]) -> str:
+    return json.dumps({str(slot): limits_values(lim) for slot, lim in limits.items()})
+
+
 def device(row: Mapping[str, Any]) -> Device:
-    sims = tuple(Sim(**item) for item in json.loads(row["sims"] or "[]"))
+    sim_limits = {int(k): _limits(v) for k, v in json.loads(row["sim_limits"] or "{}").items()}
+    reported = {item["slot"]: Sim(**item) for item in json.loads(row["sims"] or "[]")}
+    for slot in sim_limits.keys() - reported.keys():  # an owner may limit a SIM the phone has not reported yet
+        reported[slot] = Sim(slot=slot)
+    sims = tuple(replace(reported[slot], limits=sim_limits.get(slot)) for slot in sorted(reported))
     return Device(
         id=row["id"],
         account_id=row["account_id"],
@@ -130,22 +154,25 @@ def device(row: Mapping[str, Any]) -> Device:
         manufacturer=row["manufacturer"],
         model=row["model"],
         os_version=row["os_version"],
-        limits=Limits(
-            pace=timedelta(milliseconds=row["pace_ms"]) if row["pace_ms"] is not None else None,
-            quota=row["quota"],
-            quota_recipients=row["quota_recipients"],
-            period=Period(row["quota_period"]),
-        ),
+        limits=_limits(row),
         created_at=row["created_at"],
     )
 
 
+def _ms(value: timedelta | None) -> int | None:
+    return int(value.total_seconds() * 1000) if value is not None else None
+
+
 def limits_values(limits: Limits) -> dict[str, Any]:
     return {
-        "pace_ms": int(limits.pace.total_seconds() * 1000) if limits.pace is not None else None,
+        "pace_ms": _ms(limits.pace),
+        "jitter_ms": _ms(limits.jitter),
         "quota": limits.quota,
         "quota_recipients": limits.quota_recipients,
         "quota_period": limits.period.value,
+        "window_start": limits.window_start.isoformat("minutes") if limits.window_start else None,
+        "window_end": limits.window_end.isoformat("minutes") if limits.window_end else None,
+        "timezone": limits.timezone,
     }
 
 

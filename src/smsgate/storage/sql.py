@@ -94,7 +94,33 @@ devices = Table(
     Column("quota_recipients", Integer),
     Column("quota_period", String(10), nullable=False, server_default="day"),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("jitter_ms", Integer),
+    Column("window_start", String(8)),  # "HH:MM" local to the device's timezone
+    Column("window_end", String(8)),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("sim_limits", Text, nullable=False, server_default="{}"),  # JSON {slot: limits}, set by the owner
     Index("ix_devices_account", "account_id", "id"),
+)
+
+# what a device (slot 0) or one SIM (its slot) used in its current period, and when it may send next
+device_usage = Table(
+    "device_usage",
+    metadata,
+    Column("device_id", Id, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("slot", SmallInteger, primary_key=True, autoincrement=False),
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("messages", Integer, nullable=False, server_default="0"),
+    Column("next_send_at", UTCDateTime),
+)
+
+# distinct recipients per device/SIM and period, for "at most N distinct recipients"
+device_recipients = Table(
+    "device_recipients",
+    metadata,
+    Column("device_id", Id, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("slot", SmallInteger, primary_key=True, autoincrement=False),
+    Column("period_start", UTCDateTime, primary_key=True),
+    Column("phone", String(20), primary_key=True),
 )
 
 messages = Table(
@@ -128,6 +154,9 @@ messages = Table(
     Column("failed_at", UTCDateTime),
     Column("cancelled_at", UTCDateTime),
     Column("expired_at", UTCDateTime),
+    Column("next_attempt_at", UTCDateTime),  # after a transient failure: not before this
+    Column("last_device_id", Id),  # the device that failed it last: others go first
+    Column("sim_used", SmallInteger),  # the SIM slot it was handed out on
     # the listings every door offers: by account + time, id, phone, device, status
     Index("ix_messages_account_created", "account_id", "created_at"),
     Index("ix_messages_account_id", "account_id", "id"),
@@ -154,6 +183,12 @@ messages = Table(
         "lease_until",
         sqlite_where=text("state = 'leased'"),
         postgresql_where=text("state = 'leased'"),
+    ),
+    Index(
+        "ix_messages_taken",
+        "taken_at",
+        sqlite_where=text("state = 'taken'"),
+        postgresql_where=text("state = 'taken'"),
     ),
     Index(
         "ix_messages_validity",
