@@ -1,0 +1,1 @@
+"""The smsgate benchmark suite: `./scripts/bench` (or `python -m bench --help`)."""

@@ -1,0 +1,336 @@
+"""The scenarios of issue 6 and their ceilings. Each appends one value per run to `Results`."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import quote
+
+import orjson
+
+from bench import bulk
+from bench.client import Answer, Connection, encode, expect
+from bench.load import SEND_BODY, percentile, send_load, summarise
+from bench.server import HOST, Backend, Database, ceiling_server, fresh_gateway, start_gateway
+
+CEILING = "ceiling"
+
+
+@dataclass
+class Config:
+    runs: int = 3
+    clients: tuple[int, ...] = (1, 32, 256)
+    seconds: int = 5
+    generator: str = "wrk"
+    batch_sizes: tuple[int, ...] = (10_000, 100_000)
+    batch_chunk: int = 10_000
+    wake_samples: int = 200
+    wake_settle: float = 0.02  # seconds the device waits before each send
+    dispatch_total: int = 100_000
+    dispatch_phones: int = 50
+    dispatch_pull: int = 100
+    dispatch_timeout: float = 600.0
+    listing_rows: tuple[int, ...] = (1_000_000,)
+    listing_queries: int = 200
+    ceiling_framework: bool = True
+    only: frozenset[str] = frozenset({"sends", "batch", "wake", "dispatch", "listings"})
+
+
+@dataclass
+class Row:
+    scenario: str
+    metric: str
+    kind: str  # "rate" (higher is better), "ms" (lower is better), "mb", "info"
+    values: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass
+class Results:
+    rows: dict[tuple[str, str], Row] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, scenario: str, metric: str, kind: str, column: str, value: float | None) -> None:
+        row = self.rows.setdefault((scenario, metric), Row(scenario, metric, kind))
+        if value is not None:
+            row.values[column].append(value)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def log(text: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# --- 1. single sends ------------------------------------------------------------------------------
+
+async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
+    async with fresh_gateway(backend) as (gw, _):
+        await send_load(gw.port, gw.key, 4, 1, cfg.generator)  # warm up: key cache, pools, statements
+        for clients in cfg.clients:
+            for run in range(cfg.runs):
+                load = await send_load(gw.port, gw.key, clients, cfg.seconds, cfg.generator)
+                log(f"{backend.name} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
+                    f"p99 {load.p99_ms:.2f} ms, {load.errors} errors")
+                if load.errors:
+                    out.note(f"{backend.name}: {load.errors} failed sends at {clients} clients (run {run + 1})")
+                label = f"{clients} client{'s' if clients > 1 else ''}"
+                out.add("1 single sends", f"{label}: accepted msg/s", "rate", backend.name, load.rate)
+                out.add("1 single sends", f"{label}: p50 ms", "ms", backend.name, load.p50_ms)
+                out.add("1 single sends", f"{label}: p99 ms", "ms", backend.name, load.p99_ms)
+
+
+async def http_ceiling(cfg: Config, out: Results) -> None:
+    apps = [("bare", CEILING)] + ([("framework", "fastapi-only")] if cfg.ceiling_framework else [])
+    for app, column in apps:
+        async with ceiling_server(app) as (_, port):
+            await send_load(port, "x", 4, 1, cfg.generator)
+            for clients in cfg.clients:
+                for _ in range(cfg.runs):
+                    load = await send_load(port, "sg_ceiling", clients, cfg.seconds, cfg.generator)
+                    if load.errors:
+                        out.note(f"ceiling {app}: {load.errors} failed requests at {clients} clients")
+                    label = f"{clients} client{'s' if clients > 1 else ''}"
+                    out.add("1 single sends", f"{label}: accepted msg/s", "rate", column, load.rate)
+                    out.add("1 single sends", f"{label}: p50 ms", "ms", column, load.p50_ms)
+                    out.add("1 single sends", f"{label}: p99 ms", "ms", column, load.p99_ms)
+                log(f"ceiling {app} c={clients}: {load.rate:.0f}/s")
+
+
+# --- 2. batch ingest -------------------------------------------------------------------------------
+
+def batch_requests(key: str, port: int, count: int, chunk: int, offset: int = 0) -> list[bytes]:
+    out = []
+    for start in range(0, count, chunk):
+        messages = [{"to": bulk.phone(offset + i), "text": bulk.TEXT.format((offset + i) % 1_000_000)}
+                    for i in range(start, min(count, start + chunk))]
+        out.append(encode("POST", "/api/v1/messages/batch", host=f"{HOST}:{port}", token=key,
+                          body=orjson.dumps({"messages": messages})))
+    return out
+
+
+async def post_all(conn: Connection, requests: list[bytes]) -> float:
+    start = time.perf_counter()
+    for raw in requests:
+        answer, _ = await conn.timed(raw)
+        expect(answer, 201)
+    return time.perf_counter() - start
+
+
+async def batch_ingest(backend: Backend, cfg: Config, out: Results) -> None:
+    async with fresh_gateway(backend) as (gw, database):
+        conn = await gw.connect()
+        try:
+            await post_all(conn, batch_requests(gw.key, gw.port, min(1000, cfg.batch_chunk), cfg.batch_chunk))
+            for size in cfg.batch_sizes:
+                requests = batch_requests(gw.key, gw.port, size, cfg.batch_chunk)
+                for run in range(cfg.runs):
+                    took = await post_all(conn, requests)
+                    log(f"{backend.name} batch {size} run {run + 1}: {size / took:.0f} msg/s")
+                    out.add("2 batch ingest", f"{size:,} msgs, requests of {cfg.batch_chunk:,}: msg/s", "rate", backend.name, size / took)
+        finally:
+            await conn.close()
+        gw.process.stop()
+        account_id = await bulk.admin_account(database)
+        for size in cfg.batch_sizes:
+            rows = bulk.send_rows(account_id, size, sqlite=backend.is_sqlite)
+            for _ in range(cfg.runs):
+                took = await bulk.raw_insert(database, rows, cfg.batch_chunk)
+                out.add("2 batch ingest", f"{size:,} msgs, requests of {cfg.batch_chunk:,}: msg/s", "rate",
+                        f"{CEILING}:{backend.name}", size / took)
+            log(f"{backend.name} raw executemany {size}: {size / took:.0f} rows/s")
+
+
+# --- 3. device wake --------------------------------------------------------------------------------
+
+async def add_phone(conn: Connection, key: str, name: str) -> tuple[int, str]:
+    device = expect(await conn.request("POST", "/api/v1/devices", token=key, body={"name": name, "kind": "android"}), 201).json()
+    return int(device["id"]), str(device["token"])
+
+
+async def _received(conn: Connection) -> tuple[Answer, float]:
+    answer = await conn.receive()
+    return answer, time.perf_counter()
+
+
+async def report_taken(conn: Connection, token: str, ids: list[int]) -> None:
+    body = {"reports": [{"id": i, "status": "taken"} for i in ids]}
+    expect(await conn.request("POST", "/device/v1/reports", token=token, body=body), 200)
+
+
+async def device_wake(backend: Backend, cfg: Config, out: Results) -> None:
+    async with fresh_gateway(backend) as (gw, _):
+        api, poll = await gw.connect(), await gw.connect()
+        try:
+            _, token = await add_phone(api, gw.key, "bench phone")
+            send_raw = encode("POST", "/api/v1/messages", host=f"{HOST}:{gw.port}", token=gw.key, body=SEND_BODY)
+            poll_raw = encode("GET", "/device/v1/messages?wait=10&limit=1", host=f"{HOST}:{gw.port}", token=token)
+            marked = gw.process.mark_rss()
+            early = 0
+            for run in range(cfg.runs):
+                latencies = []
+                for _ in range(cfg.wake_samples):
+                    poll.send(poll_raw)
+                    got = asyncio.ensure_future(_received(poll))
+                    await asyncio.sleep(cfg.wake_settle)
+                    if got.done():
+                        raise RuntimeError(f"the long-poll returned before any send: {got.result()[0].body[:200]!r}")
+                    answer, _ = await api.timed(send_raw)
+                    sent_at = time.perf_counter()
+                    expect(answer, 201)
+                    work, woke_at = await asyncio.wait_for(got, 15)
+                    ids = [m["id"] for m in expect(work, 200).json()["messages"]]
+                    if not ids:
+                        raise RuntimeError("the long-poll woke without the message")
+                    early += woke_at < sent_at
+                    latencies.append(max(0.0, woke_at - sent_at))
+                    await report_taken(poll, token, ids)
+                load = summarise(latencies, 1.0)
+                log(f"{backend.name} wake run {run + 1}: p50 {load.p50_ms:.2f} p99 {load.p99_ms:.2f} ms")
+                out.add("3 device wake", "201 answer -> long-poll has it: p50 ms", "ms", backend.name, load.p50_ms)
+                out.add("3 device wake", "201 answer -> long-poll has it: p99 ms", "ms", backend.name, load.p99_ms)
+            if early:
+                out.note(f"{backend.name} wake: {early} long-polls completed before the client had read the 201 (counted as 0 ms)")
+            rss = gw.process.peak_rss_mb()
+            out.add("6 memory", "server peak RSS during 3 (wake), MB", "mb", backend.name, rss)
+            if not marked:
+                out.note("peak RSS is since the server started (could not reset /proc/PID/clear_refs)")
+        finally:
+            await api.close()
+            await poll.close()
+
+
+async def event_ceiling(cfg: Config, out: Results) -> None:
+    """An asyncio.Event set and awaited in this (uvloop) process: the wake ceiling."""
+    for _ in range(cfg.runs):
+        latencies = []
+        for _ in range(max(cfg.wake_samples, 1000)):
+            event, woke = asyncio.Event(), [0.0]
+
+            async def waiter(event: asyncio.Event = event, woke: list[float] = woke) -> None:
+                await event.wait()
+                woke[0] = time.perf_counter()
+
+            task = asyncio.ensure_future(waiter())
+            await asyncio.sleep(0)
+            start = time.perf_counter()
+            event.set()
+            await task
+            latencies.append(woke[0] - start)
+        ordered = sorted(latencies)
+        out.add("3 device wake", "201 answer -> long-poll has it: p50 ms", "ms", CEILING, percentile(ordered, 50) * 1000)
+        out.add("3 device wake", "201 answer -> long-poll has it: p99 ms", "ms", CEILING, percentile(ordered, 99) * 1000)
+
+
+# --- 4. dispatch -------------------------------------------------------------------------------------
+
+async def dispatch(backend: Backend, cfg: Config, out: Results) -> None:
+    async with fresh_gateway(backend) as (gw, _):
+        api = await gw.connect()
+        phones: list[tuple[Connection, str]] = []
+        try:
+            for i in range(cfg.dispatch_phones):
+                _, token = await add_phone(api, gw.key, f"phone {i}")
+                phones.append((await gw.connect(), token))
+            for run in range(cfg.runs):
+                await post_all(api, batch_requests(gw.key, gw.port, cfg.dispatch_total, cfg.batch_chunk, offset=run))
+                rate, p50, p99, leased = await _drain(gw.port, phones, cfg)
+                log(f"{backend.name} dispatch run {run + 1}: {leased} leased, {rate:.0f}/s, pull p99 {p99:.1f} ms")
+                if leased < cfg.dispatch_total:
+                    out.note(f"{backend.name} dispatch run {run + 1}: only {leased} of {cfg.dispatch_total} handed out in time")
+                label = f"{cfg.dispatch_total:,} queued -> {cfg.dispatch_phones} phones"
+                out.add("4 dispatch", f"{label}: leased msg/s", "rate", backend.name, rate)
+                out.add("4 dispatch", f"pull of {cfg.dispatch_pull} with work: p50 ms", "ms", backend.name, p50)
+                out.add("4 dispatch", f"pull of {cfg.dispatch_pull} with work: p99 ms", "ms", backend.name, p99)
+        finally:
+            await api.close()
+            for conn, _ in phones:
+                await conn.close()
+
+
+async def _drain(port: int, phones: list[tuple[Connection, str]], cfg: Config) -> tuple[float, float, float, int]:
+    leased, latencies, finished = 0, [], [0.0]
+    start = time.perf_counter()
+    deadline = start + cfg.dispatch_timeout
+
+    async def phone(conn: Connection, token: str) -> None:
+        nonlocal leased
+        pull = encode("GET", f"/device/v1/messages?wait=1&limit={cfg.dispatch_pull}", host=f"{HOST}:{port}", token=token)
+        while leased < cfg.dispatch_total and time.perf_counter() < deadline:
+            answer, took = await conn.timed(pull)
+            ids = [m["id"] for m in expect(answer, 200).json()["messages"]]
+            if not ids:
+                continue
+            latencies.append(took)
+            leased += len(ids)
+            if leased >= cfg.dispatch_total and not finished[0]:
+                finished[0] = time.perf_counter()
+            await report_taken(conn, token, ids)
+
+    await asyncio.gather(*(phone(c, t) for c, t in phones))
+    elapsed = (finished[0] or time.perf_counter()) - start
+    ordered = sorted(latencies)
+    return leased / elapsed, percentile(ordered, 50) * 1000, percentile(ordered, 99) * 1000, leased
+
+
+# --- 5. listings at scale ---------------------------------------------------------------------------
+
+def listing_paths(data: bulk.DataSet, queries: int, seed: int) -> dict[str, list[str]]:
+    rnd = random.Random(seed)
+    days = max(1, (data.end - data.start).days - 1)
+    paths: dict[str, list[str]] = defaultdict(list)
+    for _ in range(queries):
+        since = data.start + timedelta(days=rnd.randrange(days), seconds=rnd.randrange(86400))
+        until = since + timedelta(days=1)
+        paths["account + 1-day range"].append(
+            f"/api/v1/messages?since={since.isoformat()}Z&until={until.isoformat()}Z")
+        paths["phone"].append(f"/api/v1/messages?phone={quote(data.phone(rnd.randrange(data.count)))}")
+        low = rnd.randrange(1, max(2, data.count - 1000))
+        paths["id range (1,000 ids)"].append(f"/api/v1/messages?min_id={low}&max_id={low + 999}")
+        paths["status=failed"].append("/api/v1/messages?status=failed")
+        paths["status=sent + 1-day range"].append(
+            f"/api/v1/messages?status=sent&since={since.isoformat()}Z&until={until.isoformat()}Z")
+    return paths
+
+
+async def listings(backend: Backend, cfg: Config, out: Results) -> None:
+    for count in cfg.listing_rows:
+        database = Database(backend)
+        await database.create()
+        try:
+            gw = await start_gateway(database)
+            key = gw.key
+            gw.process.stop()
+            data = bulk.DataSet(await bulk.admin_account(database), count)
+            took = await bulk.load(database, data)
+            log(f"{backend.name} loaded {count:,} messages in {took:.1f} s")
+            out.add("5 listings", f"{count:,} rows: bulk load (fixture) rows/s", "info", backend.name, count / took)
+            gw = await start_gateway(database, fresh=False)
+            marked = gw.process.mark_rss()
+            conn = await gw.connect()
+            try:
+                for run in range(cfg.runs):
+                    for name, paths in listing_paths(data, cfg.listing_queries, seed=run).items():
+                        latencies = []
+                        for path in paths:
+                            answer, seconds = await conn.timed(encode("GET", path, host=f"{HOST}:{gw.port}", token=key))
+                            if not expect(answer, 200).json()["messages"] and name == "status=failed":
+                                raise RuntimeError("the listing found nothing: the data set did not load")
+                            latencies.append(seconds)
+                        ordered = sorted(latencies)
+                        out.add("5 listings", f"{count:,} rows, {name}: p99 ms", "ms", backend.name, percentile(ordered, 99) * 1000)
+                        out.add("5 listings", f"{count:,} rows, {name}: p50 ms", "ms", backend.name, percentile(ordered, 50) * 1000)
+                    log(f"{backend.name} listings {count:,} run {run + 1} done")
+                out.add("6 memory", f"server peak RSS during 5 ({count:,} rows), MB", "mb", backend.name, gw.process.peak_rss_mb())
+                if not marked:
+                    out.note("peak RSS is since the server started (could not reset /proc/PID/clear_refs)")
+            finally:
+                await conn.close()
+                gw.process.stop()
+        finally:
+            await database.drop()

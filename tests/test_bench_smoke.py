@@ -1,0 +1,28 @@
+"""The benchmark suite at tiny sizes on SQLite: it must run end to end and print its table.
+
+No timing is asserted (the figures of a smoke run mean nothing); this only keeps bench/ from
+rotting as the gateway changes. wrk is used when installed, the asyncio load generator if not.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
+    command = [
+        sys.executable, "-m", "bench", "--quick", "--db", "sqlite", "--no-framework-ceiling",
+        "--batch-sizes", "500,1000", "--batch-chunk", "500", "--wake-samples", "10", "--dispatch-total", "500",
+        "--dispatch-phones", "3", "--listing-rows", "5000", "--listing-queries", "5",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "| scenario | figure | SQLite | ceiling | ratio |" in out
+    for scenario in ("1 single sends", "2 batch ingest", "3 device wake", "4 dispatch", "5 listings", "6 memory"):
+        assert f"| {scenario} |" in out, out[-3000:]
+    assert "Python " in out and "cores" in out
