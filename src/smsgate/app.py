@@ -18,15 +18,17 @@ from smsgate.api import problems
 from smsgate.api import routes as api_routes
 from smsgate.channels.simulator import Simulator
 from smsgate.config import Settings
+from smsgate.core import errors
 from smsgate.core.devices import Kind
 from smsgate.devices import routes as device_routes
+from smsgate.devices.android import doors as android_doors
 from smsgate.dialects.semysms import errors as semysms_errors
 from smsgate.dialects.semysms import routes as semysms_routes
 from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
 from smsgate.metrics import Metrics
 from smsgate.service import Gateway
-from smsgate.storage import migrate
+from smsgate.storage import migrate, notify
 from smsgate.storage.database import Database, Options
 from smsgate.storage.directory import Directory
 from smsgate.storage.leases import LeaseRules
@@ -63,7 +65,20 @@ class App:
                 asyncio.create_task(self.worker.run(), name="dispatch"),
                 asyncio.create_task(self.simulator.run(), name="simulator"),
             ]
+            if not self.db.is_sqlite:
+                self.tasks.append(asyncio.create_task(self._listen(), name="listen"))
         return welcome
+
+    async def _listen(self) -> None:
+        hub = self.gateway.hub
+
+        def wake(account_ids: list[int] | None) -> None:
+            if account_ids is None:
+                hub.notify_all()
+            for account_id in account_ids or ():
+                hub.notify(account_id)
+
+        await notify.listen(self.db.url, wake)
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -100,7 +115,10 @@ async def first_run(gateway: Gateway) -> Welcome | None:
     if await gateway.directory.count_accounts():
         return None
     password = secrets.token_urlsafe(12)
-    account = await gateway.create_account(ADMIN_EMAIL, password, is_admin=True)
+    try:
+        account = await gateway.create_account(ADMIN_EMAIL, password, is_admin=True)
+    except errors.Conflict:  # another node starting at the same moment made it
+        return None
     _, key = await gateway.create_key(account, "first key")
     device, _ = await gateway.register_device("Simulated phone", account=account, kind=Kind.SIMULATOR)
     return Welcome(email=account.email, password=password, key=key, device_id=device.id)
@@ -128,6 +146,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     problems.install(api)
     api.include_router(api_routes.router)
     api.include_router(device_routes.router)
+    android_doors.install(api)
     api.include_router(semysms_routes.router)
     problems.add_door(api, semysms_routes.PREFIX + "/", semysms_errors.render)
 

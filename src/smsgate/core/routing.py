@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum, auto
+from typing import Final
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -127,6 +128,28 @@ def _sim_may_send(sim: Sim, usage: Usage | None, now: datetime, phone: str) -> b
     usage = usage or Usage()
     room = usage.room(sim.limits)
     return (room is None or room > 0) and not usage.paced(sim.limits, now) and usage.takes_recipient(sim.limits, phone)
+
+
+def device_waiting(device: Device, usage: Mapping[int, Usage], *, now: datetime, online: bool, urgent: bool = False) -> Waiting:
+    """Why this device would not take a message now, or READY."""
+    if not device.can_send:
+        return Waiting.DEVICE_DISABLED
+    if not online:
+        return Waiting.DEVICE_OFFLINE
+    if not in_window(device.limits, now):
+        return Waiting.OUTSIDE_WINDOW
+    whole = usage.get(WHOLE_DEVICE, Usage())
+    if whole.room(device.limits) == 0:
+        return Waiting.AT_QUOTA
+    if whole.paced(device.limits, now) and not urgent:
+        return Waiting.PACE
+    return Waiting.READY
+
+
+# the reason shown for a message when no device is ready: the most telling one first
+WAITING_ORDER: Final = (
+    Waiting.PACE, Waiting.OUTSIDE_WINDOW, Waiting.AT_QUOTA, Waiting.DEVICE_OFFLINE, Waiting.DEVICE_DISABLED,
+)
 
 
 def backoff(attempt: int, *, base: timedelta = timedelta(seconds=10), cap: timedelta = timedelta(minutes=10)) -> timedelta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 
 from smsgate.metrics import Metrics
 from smsgate.service import Gateway
@@ -24,6 +25,7 @@ class Worker:
         self._gauges_at = 0.0
         self._interval = interval
         self._seen_max_id = 0
+        self._last_sweep_at: datetime | None = None
 
     async def sweep(self) -> int:
         """One pass; returns how many messages changed state."""
@@ -32,7 +34,9 @@ class Worker:
         released = await store.release_expired_leases(now=now)
         expired = await store.expire(now=now)
         lost = await store.fail_lost(now=now, older_than=now - self._gateway.policy.taken_timeout)
-        hub.notify_many(due + released)
+        retries = await store.retries_due(after=self._last_sweep_at or now, now=now)
+        self._last_sweep_at = now
+        hub.notify_many(due + released + retries)
         max_id = await store.max_id()
         if max_id > self._seen_max_id:
             if self._seen_max_id:

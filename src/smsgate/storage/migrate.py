@@ -23,6 +23,8 @@ def config(connection: Connection | None = None) -> Config:
 
 async def upgrade(db: Database, revision: str = "heads") -> None:
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":  # nodes starting together migrate one after another
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72627001)")
         command.upgrade(config(connection), revision)
 
     async with db.write() as connection:
