@@ -215,6 +215,7 @@ class MessageFilter:
 
     states: frozenset[State] | None = None
     device_ids: tuple[int, ...] | None = None
+    for_devices: tuple[int, ...] | None = None  # sent through one of these, or waiting for one (named, not leased yet)
     phone: str | None = None  # E.164 or the digits as given
     phones: tuple[str, ...] | None = None  # any of these spellings: E.164, as the client wrote it, the sender
     since: datetime | None = None  # created_at >= since

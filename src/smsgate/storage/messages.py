@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, false, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.core import errors, routing
@@ -52,6 +52,8 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
         clauses.append(t.c.to == f.phone)
     if f.phones is not None:
         clauses.append(or_(t.c.to.in_(f.phones), t.c.to_original.in_(f.phones)))
+    if f.for_devices is not None:
+        clauses.append(_for_devices(f.for_devices))
     if f.since is not None:
         clauses.append(t.c.created_at >= f.since)
     if f.until is not None:
@@ -65,6 +67,13 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
     if f.before_id is not None:
         clauses.append(t.c.id < f.before_id if not f.ascending else t.c.id > f.before_id)
     return clauses
+
+
+def _for_devices(device_ids: tuple[int, ...]) -> ColumnElement[bool]:
+    """Messages a device sent or holds, and those waiting for it: named by the client, not leased yet."""
+    named = [("," + t.c.devices + ",").like(f"%,{int(d)},%") for d in device_ids]
+    waiting = and_(t.c.device_id.is_(None), or_(*named)) if named else false()
+    return or_(t.c.device_id.in_(device_ids), waiting)
 
 
 class MessageStore:

@@ -1,0 +1,1 @@
+"""The vendor dialects: each speaks one vendor's HTTP API on its own paths and only translates."""
