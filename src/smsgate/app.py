@@ -57,9 +57,10 @@ class App:
     metrics: Metrics
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def start(self, *, background: bool = True) -> Welcome | None:
+    async def start(self, *, background: bool = True, welcome: bool = True) -> Welcome | None:
+        """Migrates; on a fresh install (and `welcome`) makes the first account; starts the workers."""
         await migrate.upgrade(self.db)
-        welcome = await first_run(self.gateway)
+        greeting = await first_run(self.gateway) if welcome else None
         if background:
             self.tasks = [
                 asyncio.create_task(self.worker.run(), name="dispatch"),
@@ -67,7 +68,7 @@ class App:
             ]
             if not self.db.is_sqlite:
                 self.tasks.append(asyncio.create_task(self._listen(), name="listen"))
-        return welcome
+        return greeting
 
     async def _listen(self) -> None:
         hub = self.gateway.hub

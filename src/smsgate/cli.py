@@ -45,7 +45,7 @@ def run(work: Callable[[application.App], Awaitable[T]]) -> T:
     async def main() -> T:
         app = application.build(Settings.from_env())
         try:
-            await app.start(background=False)
+            await app.start(background=False, welcome=False)
             return await work(app)
         finally:
             await app.stop()
@@ -62,7 +62,9 @@ async def pick_account(app: application.App, email: str | None) -> Account:
     for account in found:
         if (email is None and account.is_admin) or (email is not None and account.email == email.strip().lower()):
             return account
-    raise errors.NotFound(f"no account {email}" if email else "no admin account")
+    raise errors.NotFound(
+        f"no account {email}" if email else "no admin account yet: start `smsgate serve` once, or `smsgate accounts create EMAIL --admin`"
+    )
 
 
 def welcome_text(welcome: application.Welcome, url: str) -> str:
@@ -151,6 +153,24 @@ def devices_list(account: AccountOption = None, archived: bool = False) -> None:
             sims = ", ".join(f"{s.slot}:{s.number or '?'}" for s in d.sims) or "-"
             table.add_row(str(d.id), d.name, d.kind.value, "yes" if d.can_send else "no", seen,
                           f"{d.battery}%" if d.battery is not None else "-", sims)
+        console.print(table)
+
+    run(work)
+
+
+@cli.command()
+def queue(account: AccountOption = None) -> None:
+    """Per device: what waits for it, what it holds, its quota use, and whether it is ready (or why not)."""
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        table = Table("device", "name", "state", "queued", "leased", "taken", "used / quota", "next send")
+        for state in await app.gateway.device_states(account=owner):
+            d, q = state.device, state.queue
+            whole = q.usage.get(0)
+            used = f"{whole.messages if whole else 0} / {d.limits.quota if d.limits.quota else '-'} per {d.limits.period}"
+            nxt = whole.next_send_at.strftime("%H:%M:%S") if whole and whole.next_send_at and whole.next_send_at > state.now else "-"
+            table.add_row(str(d.id), d.name, state.waiting.value, str(q.queued), str(q.leased), str(q.taken), used, nxt)
         console.print(table)
 
     run(work)
@@ -338,3 +358,7 @@ def main() -> None:
     cli()
 
 
+
+
+if __name__ == "__main__":
+    main()

@@ -52,6 +52,21 @@ class Worker:
         counts = await self._gateway.store.count()
         for state, n in counts.items():
             self._metrics.messages.labels(state.value).set(n)
+        m = self._metrics
+        for gauge in (m.device_queued, m.device_leased, m.device_taken, m.device_used, m.device_quota, m.device_ready):
+            gauge.clear()
+        for state in await self._gateway.device_states():
+            labels = (str(state.device.account_id), str(state.device.id))
+            m.device_queued.labels(*labels).set(state.queue.queued)
+            m.device_leased.labels(*labels).set(state.queue.leased)
+            m.device_taken.labels(*labels).set(state.queue.taken)
+            m.device_ready.labels(*labels, state.waiting.value).set(1 if state.waiting.value == "ready" else 0)
+            limits = {0: state.device.limits, **{s.slot: s.limits for s in state.device.sims}}
+            for slot, usage in state.queue.usage.items():
+                m.device_used.labels(*labels, str(slot)).set(usage.messages)
+                quota = limits.get(slot)
+                if quota is not None and quota.quota is not None:
+                    m.device_quota.labels(*labels, str(slot)).set(quota.quota)
 
     async def run(self) -> None:
         while True:
