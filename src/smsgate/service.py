@@ -210,7 +210,10 @@ class Gateway:
             if send_at <= now:
                 send_at = None
         start = send_at or now
-        valid_until = request.valid_until or start + (request.valid_for or self.policy.default_validity)
+        try:
+            valid_until = request.valid_until or start + (request.valid_for or self.policy.default_validity)
+        except OverflowError:
+            raise errors.InvalidInput(f"the send time {start.isoformat()} is too far ahead") from None
         if valid_until.tzinfo is None:
             raise errors.InvalidInput("the validity end needs a timezone")
         if valid_until <= start:

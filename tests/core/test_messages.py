@@ -63,7 +63,8 @@ def test_forward_moves_go_up_in_rank_and_only_a_give_back_goes_down() -> None:
 def test_cancel_only_before_a_device_has_it() -> None:
     assert CANCELLABLE == {State.SCHEDULED, State.QUEUED}
     assert all(State.CANCELLED in MOVES[s] for s in CANCELLABLE)
-    assert SOURCES[State.CANCELLED] == CANCELLABLE
+    # beyond those, only the device holding a message may drop it (a client cancel cannot)
+    assert SOURCES[State.CANCELLED] - CANCELLABLE <= IN_FLIGHT
 
 
 def test_every_state_has_a_time_stamp_column() -> None:

@@ -79,7 +79,11 @@ def test_parse_either_gives_e164_or_invalid_number(raw: str) -> None:
         assert numbers.parse(number.e164, None) == numbers.parse(number.e164, "US")
 
 
-@given(st.from_regex(r"\+7 ?9[0-9]{2} ?[0-9]{3}-?[0-9]{2}-?[0-9]{2}", fullmatch=True))
-def test_formatting_does_not_change_the_number(raw: str) -> None:
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    assert numbers.parse(raw, None).e164 == "+" + digits
+VALID = ["+79201234567", "+16502530000", "+442079460958", "+380441234567", "+4930123456"]
+
+
+@given(st.sampled_from(VALID), st.lists(st.sampled_from([" ", "-", ".", "(", ")"]), min_size=12, max_size=12))
+def test_formatting_does_not_change_the_number(e164: str, junk: list[str]) -> None:
+    raw = "+" + "".join(digit + (junk[i] if i < len(junk) and i % 3 == 1 else "") for i, digit in enumerate(e164[1:]))
+    assert numbers.parse(raw, None).e164 == e164
+    assert numbers.parse(raw.replace("+", "00", 1), "RU").e164 == e164

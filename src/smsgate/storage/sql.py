@@ -43,7 +43,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-Id = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
+MAX_ID = 2**63 - 1
+
+
+class BoundedId(TypeDecorator[int]):
+    """A 64-bit id. A wire value outside that range (a typo, a probe) compares like the nearest
+    bound, so it finds nothing instead of overflowing the driver (a 500 at every door)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        # INTEGER PRIMARY KEY is SQLite's rowid
+        return dialect.type_descriptor(Integer() if dialect.name == "sqlite" else BigInteger())
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return max(-MAX_ID - 1, min(int(value), MAX_ID))
+
+
+Id = BoundedId()
 
 metadata = MetaData()
 
