@@ -28,7 +28,7 @@ REPORTABLE = Literal["taken", "sent", "delivered", "undelivered", "failed", "ret
 
 class ReportIn(BaseModel):
     model_config = Strict
-    id: int
+    id: int = Field(ge=1, le=2**63 - 1)  # a message id; echoed back, so it must be one
     status: REPORTABLE = Field(description="`returned` gives back a message the phone will not send")
     reason: Reason | None = None
     at: AwareDatetime | None = None
