@@ -6,6 +6,7 @@ import asyncio
 import csv
 import getpass
 import secrets
+import string
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -309,6 +310,7 @@ def import_file(
         raise typer.Exit(1)
 
     async def work(app: application.App) -> None:
+        _check_template(text)
         owner = await pick_account(app, account)
         sent, skipped = 0, []
         columns = Progress(TextColumn("sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console)
@@ -328,6 +330,17 @@ def import_file(
             console.print(f"  row {line}: {reason}")
 
     run(work)
+
+
+def _check_template(text: str) -> None:
+    """Only plain {column} fields: a template must not reach into Python objects ({name.upper})."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        raise errors.InvalidInput(f"the text template does not fit: {exc}") from None
+    for name in fields:
+        if not name or name.isdigit() or any(c in name for c in ".[]"):
+            raise errors.InvalidInput(f"the text template can only name columns: {{{name}}} is not one")
 
 
 def _row_request(
