@@ -148,12 +148,14 @@ def devices_list(account: AccountOption = None, archived: bool = False) -> None:
 
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
-        table = Table("id", "name", "kind", "enabled", "last seen", "battery", "SIMs")
+        table = Table("id", "name", "kind", "enabled", "app", "last seen", "battery", "SIMs", "event stream")
+        streaming = await app.gateway.streaming(account=owner)
         for d in await app.gateway.list_devices(account=owner, archived=archived):
             seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if d.last_seen_at else "-"
             sims = ", ".join(f"{s.slot}:{s.number or '?'}" for s in d.sims) or "-"
-            table.add_row(str(d.id), d.name, d.kind.value, "yes" if d.can_send else "no", seen,
-                          f"{d.battery}%" if d.battery is not None else "-", sims)
+            stream = "-" if d.id not in streaming else ("connected" if streaming[d.id] else "polling only")
+            table.add_row(str(d.id), d.name, d.kind.value, "yes" if d.can_send else "no", d.app_version or "-", seen,
+                          f"{d.battery}%" if d.battery is not None else "-", sims, stream)
         console.print(table)
 
     run(work)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -30,6 +33,7 @@ from smsgate.core.requests import SendRequest
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.storage.directory import Directory
+from smsgate.storage.links import AppWebhook, Link, Links
 from smsgate.storage.messages import MessageStore
 
 MAX_RECIPIENTS = 10_000
@@ -229,7 +233,14 @@ class Gateway:
         return await self.store.list(account.id, f)
 
     async def cancel(self, message_id: int, *, account: Account) -> Message:
-        return await self.store.cancel(account.id, message_id, now=self.clock.now())
+        """Cancels a message no device has; a phone that can cancel is asked to (it stays leased)."""
+        try:
+            return await self.store.cancel(account.id, message_id, now=self.clock.now())
+        except errors.Conflict:
+            asked = await self.ask_to_cancel(message_id, account=account)
+            if asked is None:
+                raise
+            return asked
 
     async def cancel_matching(self, f: MessageFilter, *, account: Account) -> list[Message]:
         return await self.store.cancel_matching(account.id, f, now=self.clock.now())
@@ -328,3 +339,134 @@ class Gateway:
 
     async def delete_inbound(self, f: MessageFilter, *, account: Account) -> list[Inbound]:
         return await self.directory.delete_inbound(account.id, f)
+
+    # --- phones that hold their work (the SMSGate app), their streams and secrets ---------------
+
+    @functools.cached_property
+    def links(self) -> Links:
+        return Links(self.directory._db)  # noqa: SLF001 - the same database, its own tables
+
+    async def link_device(self, device: Device) -> Link:
+        """The device's webhook secret and signing key, made on first use."""
+        return await self.links.link(device, now=self.clock.now())
+
+    async def list_links(self, *, account: Account) -> dict[int, Link]:
+        return await self.links.list_links(account.id)
+
+    async def streaming(self, *, account: Account, fresh: timedelta = timedelta(seconds=45)) -> dict[int, bool]:
+        """Per linked phone: whether an event stream of it is open on any node (keep-alives refresh it)."""
+        now = self.clock.now()
+        return {
+            device_id: link.stream_seen_at is not None and now - link.stream_seen_at <= fresh
+            for device_id, link in (await self.list_links(account=account)).items()
+        }
+
+    async def set_push_token(self, device: Device, token: str | None) -> None:
+        await self.links.update_link(device.id, push_token=token or None)
+
+    async def find_device_by_hook(self, hook_secret: str) -> tuple[Device, Link] | None:
+        found = await self.links.find_by_hook(hook_secret)
+        if found is None or found[0].archived:
+            return None
+        return found
+
+    async def pull_held(self, device: Device, *, limit: int = 100) -> list[tuple[Message, bool]]:
+        """For a phone that never gives work back: new work is leased to it until its validity ends,
+        and what it holds unacknowledged (or with a cancel to pass on) comes again. (message, cancel?)"""
+        fresh = await self.pull(device, limit=limit, wait=0)
+        await self.links.stick(device.id, [m.id for m in fresh])
+        return await self.links.held(device.account_id, device.id, limit=limit)
+
+    async def acknowledge(self, device: Device, message_ids: Sequence[int]) -> None:
+        """The phone says it has these: they are not handed to it again."""
+        await self.links.acknowledge(device.id, message_ids, now=self.clock.now())
+
+    async def ask_to_cancel(self, message_id: int, *, account: Account) -> Message | None:
+        """A leased message on a phone that can cancel: asks it (event stream, next pull); the phone's
+        report decides. None if no such phone holds it."""
+        message = await self.links.request_cancel(account.id, message_id, now=self.clock.now())
+        if message is not None and message.device_id is not None:
+            self.hub.streams.push(account.id, message.device_id, "MessageCancelled", {"messageId": str(message.id)})
+        return message
+
+    async def cancel_requested(self, message_ids: Sequence[int]) -> set[int]:
+        return await self.links.cancel_requested(message_ids)
+
+    async def confirm_cancel(self, device: Device, message_id: int, *, at: datetime | None = None) -> Message | None:
+        """The phone says it dropped a message it was asked to cancel: cancelled (None if not asked)."""
+        now = self.clock.now()
+        return await self.links.confirm_cancel(device.id, message_id, at=min(at or now, now))
+
+    async def find_by_reference(self, reference: str, *, account: Account) -> list[Message]:
+        return await self.links.by_reference(account.id, reference)
+
+    async def receive_once(
+        self, device: Device, key: str, items: Sequence[tuple[str, str, datetime | None, int | None]]
+    ) -> list[Inbound] | None:
+        """Like receive, for a delivery that may come again: None if `key` was taken in before."""
+        now = self.clock.now()
+        news = [
+            NewInbound(account_id=device.account_id, device_id=device.id, sender=sender.strip(), text=text,
+                       received_at=received_at or now, sim_slot=sim_slot)
+            for sender, text, received_at, sim_slot in items
+            if sender and sender.strip()
+        ]
+        stored = await self.links.receive_once(device.id, key, news, now=now)
+        if stored:
+            self.metrics.inbound.inc(len(stored))
+        return stored
+
+    def connected(self, device: Device) -> bool:
+        """Whether an event stream of the device is open on this node right now."""
+        return self.hub.streams.connected(device.id, device.account_id)
+
+    async def stream_seen(self, device: Device, *, open_: bool) -> None:
+        """Records that the device's stream is open (kept fresh by keep-alives) or closed."""
+        await self.links.update_link(device.id, stream_seen_at=self.clock.now() if open_ else None)
+        await self.directory.heartbeat(device.id, Heartbeat(), now=self.clock.now())
+
+    def push_event(self, account_id: int, device_id: int | None, kind: str, data: dict[str, str] | None = None) -> int:
+        """An event for the streams of one device (or of every device of the account)."""
+        return self.hub.streams.push(account_id, device_id, kind, data)
+
+    # --- sign-in by code, password change -----------------------------------------------------
+
+    async def new_sign_in_code(self, account: Account, *, valid_for: timedelta = timedelta(seconds=60)) -> tuple[str, datetime]:
+        now = self.clock.now()
+        for _ in range(20):
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            if await self.links.add_code(code_hash=accounts.secret_hash(code), account_id=account.id,
+                                         valid_until=now + valid_for, now=now):
+                return code, now + valid_for
+        raise errors.Unavailable("no free sign-in code right now; try again")
+
+    async def sign_in_with_code(self, code: str) -> Account:
+        account_id = await self.links.take_code(accounts.secret_hash(code.strip()), now=self.clock.now())
+        if account_id is None:
+            raise errors.Unauthorized("the sign-in code is wrong or expired")
+        return await self.directory.get_account(account_id)
+
+    async def account_of(self, device: Device) -> Account:
+        return await self.directory.get_account(device.account_id)
+
+    async def change_password(self, account: Account, current: str, new: str) -> None:
+        await self.login(account.email, current)
+        await self.set_password(account, new)
+
+    # --- the app client API's webhooks and settings -------------------------------------------
+
+    async def list_app_webhooks(self, *, account: Account) -> list[AppWebhook]:
+        return await self.links.list_webhooks(account.id)
+
+    async def put_app_webhook(self, hook: AppWebhook, *, account: Account) -> AppWebhook:
+        return await self.links.put_webhook(account.id, hook, now=self.clock.now())
+
+    async def delete_app_webhook(self, hook_id: str, *, account: Account) -> None:
+        if not await self.links.delete_webhook(account.id, hook_id):
+            raise errors.NotFound(f"webhook {hook_id} not found")
+
+    async def get_app_settings(self, *, account: Account) -> dict[str, Any]:
+        return await self.links.get_settings(account.id)
+
+    async def put_app_settings(self, settings: dict[str, Any], *, account: Account) -> None:
+        await self.links.put_settings(account.id, settings, now=self.clock.now())

@@ -146,7 +146,8 @@ def _limits(body: schemas.LimitsBody | None) -> Limits | None:
 
 def _device(request: Request, device: Any, token: str | None = None) -> dict[str, Any]:
     gateway = gateway_of(request)
-    return schemas.device(device, online=device.online(now=gateway.clock.now(), within=ONLINE_WITHIN), token=token)
+    online = device.online(now=gateway.clock.now(), within=ONLINE_WITHIN)
+    return schemas.device(device, online=online, token=token, connected=gateway.connected(device))
 
 
 @router.post("/devices", status_code=201, response_model=schemas.DeviceOut, tags=["devices"])

@@ -118,6 +118,7 @@ class DeviceOut(BaseModel):
     enabled: bool
     archived: bool
     online: bool
+    connected: bool = Field(False, description="a phone's event stream is open right now")
     sims: list[SimOut]
     battery: int | None
     charging: bool | None
@@ -173,11 +174,11 @@ def inbound(i: Inbound) -> dict[str, Any]:
     }
 
 
-def device(d: Device, *, online: bool, token: str | None = None) -> dict[str, Any]:
+def device(d: Device, *, online: bool, token: str | None = None, connected: bool = False) -> dict[str, Any]:
     limits = d.limits
     return {
         "id": d.id, "name": d.name, "kind": d.kind.value, "enabled": d.enabled, "archived": d.archived,
-        "online": online, "sims": [{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in d.sims],
+        "online": online, "connected": connected, "sims": [{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in d.sims],
         "battery": d.battery, "charging": d.charging, "last_seen_at": _t(d.last_seen_at),
         "app_version": d.app_version, "manufacturer": d.manufacturer, "model": d.model, "os_version": d.os_version,
         "limits": {

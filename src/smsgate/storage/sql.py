@@ -234,3 +234,81 @@ inbound = Table(
     Index("ix_inbound_account_sender", "account_id", "sender", "id"),
     Index("ix_inbound_account_device", "account_id", "device_id", "id"),
 )
+
+# --- phones that speak the SMSGate app's protocol (devices/android), and its client API -------
+
+# how a device and smsgate reach each other: the secret in its webhook URLs, the key it signs
+# them with, its push token, and when an event stream of it was last seen open
+device_links = Table(
+    "device_links",
+    metadata,
+    Column("device_id", Id, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("hook_secret", String(64), nullable=False, unique=True),
+    Column("signing_key", String(64), nullable=False),
+    Column("push_token", String(256)),
+    Column("stream_seen_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# messages a device holds: whether it acknowledged having them, and a cancel asked of it
+holds = Table(
+    "holds",
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("device_id", Id, nullable=False),
+    Column("acked_at", UTCDateTime),
+    Column("cancel_requested_at", UTCDateTime),
+    Index("ix_holds_device", "device_id", "message_id"),
+)
+
+# deliveries already taken in (a phone retries a webhook it is not sure arrived)
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("device_id", Id, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("key", String(64), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_receipts_received", "received_at"),
+)
+
+# one-time sign-in codes (a phone signs in with one instead of a password)
+sign_in_codes = Table(
+    "sign_in_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("valid_until", UTCDateTime, nullable=False),
+)
+
+# webhooks a client registered through the app's client API; the phones call them directly
+app_webhooks = Table(
+    "app_webhooks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("external_id", String(36), nullable=False),
+    Column("device_id", Id),
+    Column("url", String(2048), nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_app_webhooks_account", "account_id", "external_id", unique=True),
+)
+
+# the phones' settings as a client set them through the app's client API (JSON sections)
+app_settings = Table(
+    "app_settings",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("settings", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# the app's client API finds a message by the id its client gave (kept as the reference)
+Index(
+    "ix_messages_account_reference",
+    messages.c.account_id,
+    messages.c.reference,
+    sqlite_where=text("reference IS NOT NULL"),
+    postgresql_where=text("reference IS NOT NULL"),
+)

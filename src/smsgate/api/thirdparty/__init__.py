@@ -1,0 +1,1 @@
+"""The SMSGate app's client API (/api/3rdparty/v1)."""
