@@ -1,6 +1,9 @@
 """The SemySMS dialect through real HTTP on loopback, with the requests its clients really send.
 
-Messages that must stay queued go to a "quiet" phone: a registered Android device nobody runs.
+One real server per backend for the whole module (its start is most of a test's cost); each test
+is its own tenant: a fresh account, key and simulated phone, so tests see nothing of each other,
+which is also what SemySMS clients of different accounts must see. Messages that must stay queued
+go to a "quiet" phone: a registered Android device nobody runs.
 """
 
 from __future__ import annotations
@@ -8,19 +11,106 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
+from smsgate.channels.simulator import SimulatorSettings
+from smsgate.config import Settings
 from smsgate.core.accounts import Account
 from smsgate.core.clock import FakeClock
-from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Limits
-from smsgate.core.messages import Message, Reason, Report, State
-from smsgate.dialects.semysms import schemas, wire
-from tests.conftest import Server
+from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
+from smsgate.core.messages import Reason, Report, State
+from tests.conftest import PG_URL, Server, _pg_admin, _pg_or_skip, start_server
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(
+    scope="module",
+    loop_scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)],
+)
+async def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Server]:
+    postgres = request.param == "postgres"
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    if postgres:
+        _pg_or_skip()
+        await _pg_admin(f'CREATE SCHEMA "{schema}"')
+    quiet = SimulatorSettings(
+        sent_after=0.05, delivered_after=0.05, reply_after=0.05, rescan=0.1, seed=7
+    )
+    settings = Settings(
+        data_dir=Path(tmp_path_factory.mktemp("semysms")),
+        database_url=PG_URL if postgres else "",
+        database_schema=schema if postgres else "",
+        sqlite_synchronous="NORMAL",
+        simulator=quiet,
+        sweep_interval=0.05,
+    )
+    uv, task, handle = await start_server(settings)
+    try:
+        yield handle
+    finally:
+        uv.should_exit = True
+        await task
+        if postgres:
+            await _pg_admin(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@dataclass
+class Tenant:
+    """What a test sees of the shared server: its own account, key and simulated phone."""
+
+    shared: Server
+    account_: Account
+    key: str
+    welcome: Any
+
+    @property
+    def app(self) -> Any:
+        return self.shared.app
+
+    @property
+    def url(self) -> str:
+        return self.shared.url
+
+    def client(self, key: str | None = None) -> httpx.AsyncClient:
+        return self.shared.client(key or self.key)
+
+    async def account(self) -> tuple[Account, str]:
+        return await new_account(self.shared)
+
+
+async def new_account(shared: Server) -> tuple[Account, str]:
+    """An account and its key, without the password hashing a person's sign-up pays for."""
+    gateway = shared.app.gateway
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    account = await gateway.directory.add_account(
+        email=email, password_hash="!", is_admin=False, now=gateway.clock.now()
+    )
+    _, key = await gateway.create_key(account)
+    return account, key
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def server(shared: Server) -> Tenant:
+    account, key = await new_account(shared)
+    simulated, _ = await shared.app.gateway.register_device(
+        "Simulated phone", account=account, kind=Kind.SIMULATOR
+    )
+    welcome = replace(shared.welcome, key=key, device_id=simulated.id)
+    return Tenant(shared, account, key, welcome)
+
 
 OUTBOX_KEYS = [
     "id",
@@ -66,17 +156,17 @@ FAR_PAST = "2015-08-9 10:30"
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def semy(server: Server) -> httpx.AsyncClient:
+def semy(server: Tenant) -> httpx.AsyncClient:
     """A client as SemySMS code has one: no auth header, the token is a parameter."""
     return httpx.AsyncClient(base_url=server.url, timeout=30)
 
 
-async def admin(server: Server) -> Account:
-    return await server.app.gateway.authenticate(server.key)
+async def admin(server: Tenant) -> Account:
+    return server.account_
 
 
 async def quiet_phone(
-    server: Server, account: Account | None = None, name: str = "Quiet phone"
+    server: Tenant, account: Account | None = None, name: str = "Quiet phone"
 ) -> Device:
     device, _ = await server.app.gateway.register_device(
         name, account=account or await admin(server)
@@ -134,7 +224,7 @@ def ids_of(body: dict[str, Any]) -> list[int]:
 # --- sms.php ----------------------------------------------------------------------------------
 
 
-async def test_sms_php_get_exactly_as_the_doc(server: Server) -> None:
+async def test_sms_php_get_exactly_as_the_doc(server: Tenant) -> None:
     async with semy(server) as client:
         url = f"/api/3/sms.php?token={server.key}&device={server.welcome.device_id}&phone=89201234567&msg=Message"
         answer = await client.get(url)
@@ -145,7 +235,7 @@ async def test_sms_php_get_exactly_as_the_doc(server: Server) -> None:
     assert type(body["id"]) is int
 
 
-async def test_sms_php_post_form_and_multipart_as_the_php_example(server: Server) -> None:
+async def test_sms_php_post_form_and_multipart_as_the_php_example(server: Tenant) -> None:
     phone = await quiet_phone(server)
     fields = {
         "phone": "+79201234567",
@@ -168,7 +258,7 @@ async def test_sms_php_post_form_and_multipart_as_the_php_example(server: Server
     ]
 
 
-async def test_sms_php_unencoded_plus_and_add_plus(server: Server) -> None:
+async def test_sms_php_unencoded_plus_and_add_plus(server: Tenant) -> None:
     phone = await quiet_phone(server)
     async with semy(server) as client:
         raw = await client.get(
@@ -191,7 +281,7 @@ async def test_sms_php_unencoded_plus_and_add_plus(server: Server) -> None:
     assert second["to"] == "+79207654321"
 
 
-async def test_sms_php_spreads_over_a_device_list(server: Server) -> None:
+async def test_sms_php_spreads_over_a_device_list(server: Tenant) -> None:
     phones = [await quiet_phone(server, name=f"Phone {n}") for n in range(3)]
     codes = ",".join(str(p.id) for p in phones)
     async with semy(server) as client:
@@ -206,7 +296,7 @@ async def test_sms_php_spreads_over_a_device_list(server: Server) -> None:
     )
 
 
-async def test_sms_php_device_active_means_every_enabled_device(server: Server) -> None:
+async def test_sms_php_device_active_means_every_enabled_device(server: Tenant) -> None:
     account = await admin(server)
     gateway = server.app.gateway
     await gateway.change_device(
@@ -226,7 +316,7 @@ async def test_sms_php_device_active_means_every_enabled_device(server: Server) 
     assert_error(none_left, "3", "no active device")
 
 
-async def test_sms_php_errors(server: Server) -> None:
+async def test_sms_php_errors(server: Tenant) -> None:
     other, other_key = await server.account()
     theirs = await quiet_phone(server, other, "Theirs")
     ok = {
@@ -266,7 +356,7 @@ def php_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode()
 
 
-async def test_sms_more_php_with_and_without_content_type(server: Server) -> None:
+async def test_sms_more_php_with_and_without_content_type(server: Tenant) -> None:
     phone = await quiet_phone(server)
     my_id = "будет значение если задан в запросе / 1"
     data = [
@@ -299,7 +389,7 @@ async def test_sms_more_php_with_and_without_content_type(server: Server) -> Non
         assert (await native.get(f"/api/v1/messages/{ids[0]}")).json()["reference"] == my_id
 
 
-async def test_sms_more_php_one_bad_entry_writes_nothing(server: Server) -> None:
+async def test_sms_more_php_one_bad_entry_writes_nothing(server: Tenant) -> None:
     phone = await quiet_phone(server)
     other, _ = await server.account()
     theirs = await quiet_phone(server, other, "Theirs")
@@ -336,7 +426,7 @@ async def test_sms_more_php_one_bad_entry_writes_nothing(server: Server) -> None
         assert (await outbox(client, server.key, date_start=FAR_PAST))["count"] == 0
 
 
-async def test_sms_more_php_malformed_bodies(server: Server) -> None:
+async def test_sms_more_php_malformed_bodies(server: Tenant) -> None:
     async with semy(server) as client:
         for content in [
             b"",
@@ -362,7 +452,7 @@ async def test_sms_more_php_malformed_bodies(server: Server) -> None:
 # --- outbox_sms.php: shape and flags ----------------------------------------------------------
 
 
-async def test_outbox_shape_follows_a_message_to_delivered(server: Server) -> None:
+async def test_outbox_shape_follows_a_message_to_delivered(server: Tenant) -> None:
     async with semy(server) as client:
         sent = await sms(
             client, server.key, server.welcome.device_id, phone="8920123" + "4567", msg="test"
@@ -403,7 +493,7 @@ async def test_outbox_shape_follows_a_message_to_delivered(server: Server) -> No
     assert item["date"] <= item["send_to_phone"] <= item["send"] <= item["delivered"]
 
 
-async def test_outbox_flags_of_failures_and_cancels(server: Server) -> None:
+async def test_outbox_flags_of_failures_and_cancels(server: Tenant) -> None:
     gateway = server.app.gateway
     phone = await quiet_phone(server)
     async with semy(server) as client:
@@ -443,88 +533,10 @@ async def test_outbox_flags_of_failures_and_cancels(server: Server) -> None:
     assert by_id[cancelled]["send_to_phone"] is None and by_id[cancelled]["error_date"] is None
 
 
-def a_message(**changes: Any) -> Message:
-    at = datetime(2015, 2, 4, 12, 41, 13, 657724, tzinfo=UTC)
-    fields: dict[str, Any] = {
-        "id": 371,
-        "account_id": 1,
-        "to": "+79201234567",
-        "to_original": "8920123xxxx",
-        "country": "RU",
-        "text": "test",
-        "encoding": "gsm7",
-        "segments": 1,
-        "state": State.QUEUED,
-        "created_at": at,
-        "device_id": 1,
-    }
-    return Message(**{**fields, **changes})
-
-
-@pytest.mark.parametrize(
-    ("state", "stamps", "flags"),
-    [
-        (State.SCHEDULED, {}, (0, 0, 0, 0, 0, 0)),
-        (State.QUEUED, {}, (0, 0, 0, 0, 0, 0)),
-        (State.LEASED, {"leased_at"}, (1, 0, 0, 0, 0, 0)),
-        (State.TAKEN, {"leased_at", "taken_at"}, (1, 0, 0, 0, 0, 0)),
-        (State.SENT, {"leased_at", "taken_at", "sent_at"}, (1, 1, 0, 0, 0, 0)),
-        (State.DELIVERED, {"leased_at", "taken_at", "sent_at", "delivered_at"}, (1, 1, 1, 0, 0, 0)),
-        (State.UNDELIVERED, {"leased_at", "sent_at", "failed_at"}, (1, 1, 0, 1, 0, 0)),
-        (State.FAILED, {"leased_at", "failed_at"}, (1, 0, 0, 1, 1, 0)),
-        (State.FAILED, {"failed_at"}, (0, 0, 0, 1, 1, 0)),
-        (State.EXPIRED, {"expired_at"}, (0, 0, 0, 1, 1, 0)),
-        (State.CANCELLED, {"cancelled_at"}, (0, 0, 0, 0, 0, 1)),
-    ],
-)
-def test_outbox_flags_come_from_the_status_machine(
-    state: State, stamps: set[str], flags: tuple[int, ...]
-) -> None:
-    at = datetime(2015, 2, 4, 12, 47, 31, tzinfo=UTC)
-    item = schemas.outbox(a_message(state=state, **{s: at for s in stamps}))
-    names = (
-        "is_send_to_phone",
-        "is_send",
-        "is_delivered",
-        "is_error",
-        "is_error_send",
-        "is_cancel",
-    )
-    assert tuple(item[n] for n in names) == flags
-    assert (item["error_date"] is not None) == bool(flags[3])
-    assert (item["send"] is not None) == bool(flags[1])
-
-
-def test_dates_print_like_the_samples() -> None:
-    assert (
-        schemas.when(datetime(2015, 2, 4, 12, 41, 13, 657724, tzinfo=UTC))
-        == "2015-02-04 12:41:13.657724"
-    )
-    assert (
-        schemas.when(datetime(2015, 9, 8, 14, 33, 39, 540610, tzinfo=UTC))
-        == "2015-09-08 14:33:39.54061"
-    )
-    assert schemas.when(datetime(2015, 2, 4, 12, 47, 31, tzinfo=UTC)) == "2015-02-04 12:47:31"
-    assert schemas.when(None) is None
-
-
-def test_dates_are_read_as_clients_write_them() -> None:
-    assert wire.moment("d", "2015-08-9 10:30") == datetime(2015, 8, 9, 10, 30, tzinfo=UTC)
-    assert wire.moment("d", "2015-08-09 22:30:15") == datetime(2015, 8, 9, 22, 30, 15, tzinfo=UTC)
-    assert wire.moment("d", "2015-02-04 12:41:13.657724") == datetime(
-        2015, 2, 4, 12, 41, 13, 657724, tzinfo=UTC
-    )
-    assert wire.moment("d", "2015-08-09", end=True) == datetime(
-        2015, 8, 9, 23, 59, 59, 999999, tzinfo=UTC
-    )
-    assert wire.ids("list_id", "1, 2,3,") == (1, 2, 3)
-    assert wire.device_choice("ACTIVE") == "active"
-
-
 # --- filters ----------------------------------------------------------------------------------
 
 
-async def test_today_only_unless_an_id_or_date_filter_is_given(server: Server) -> None:
+async def test_today_only_unless_an_id_or_date_filter_is_given(server: Tenant) -> None:
     gateway = server.app.gateway
     phone = await quiet_phone(server)
     real_clock = gateway.clock
@@ -574,7 +586,7 @@ async def test_today_only_unless_an_id_or_date_filter_is_given(server: Server) -
         assert ids_of(await outbox(client, server.key, start_id=1)) == [old]
 
 
-async def test_id_range_and_list_id(server: Server) -> None:
+async def test_id_range_and_list_id(server: Tenant) -> None:
     phone = await quiet_phone(server)
     async with semy(server) as client:
         sent = [await sms(client, server.key, phone.id) for _ in range(5)]
@@ -594,7 +606,7 @@ async def test_id_range_and_list_id(server: Server) -> None:
         assert ids_of(doc.json()) == sent[:3]
 
 
-async def test_date_range(server: Server) -> None:
+async def test_date_range(server: Tenant) -> None:
     phone = await quiet_phone(server)
     async with semy(server) as client:
         before = datetime.now(UTC) - timedelta(minutes=1)
@@ -635,7 +647,7 @@ async def test_date_range(server: Server) -> None:
         )
 
 
-async def test_phone_filter_normalises_and_matches_raw_digits(server: Server) -> None:
+async def test_phone_filter_normalises_and_matches_raw_digits(server: Tenant) -> None:
     phone = await quiet_phone(server)
     async with semy(server) as client:
         first = await sms(client, server.key, phone.id, phone="89201234567")
@@ -662,7 +674,7 @@ async def test_phone_filter_normalises_and_matches_raw_digits(server: Server) ->
 # --- inbox, deletes ---------------------------------------------------------------------------
 
 
-async def test_inbox_shape(server: Server) -> None:
+async def test_inbox_shape(server: Tenant) -> None:
     phone = await quiet_phone(server)
     [stored] = await server.app.gateway.receive(phone, [("+79201234567", "Test", None, None)])
     async with semy(server) as client:
@@ -678,7 +690,7 @@ async def test_inbox_shape(server: Server) -> None:
     assert item["id_device"] == phone.id and DATE.fullmatch(item["date"])
 
 
-async def test_delete_outbox_then_list(server: Server) -> None:
+async def test_delete_outbox_then_list(server: Tenant) -> None:
     gateway = server.app.gateway
     phone = await quiet_phone(server)
     async with semy(server) as client:
@@ -708,7 +720,7 @@ async def test_delete_outbox_then_list(server: Server) -> None:
         assert (await native.get(f"/api/v1/messages/{gone}")).status_code == 404
 
 
-async def test_delete_inbox_then_list(server: Server) -> None:
+async def test_delete_inbox_then_list(server: Tenant) -> None:
     phone = await quiet_phone(server)
     first, second = await server.app.gateway.receive(
         phone, [("+79201234567", "one", None, None), ("+79207654321", "two", None, None)]
@@ -728,7 +740,7 @@ async def test_delete_inbox_then_list(server: Server) -> None:
 # --- devices.php ------------------------------------------------------------------------------
 
 
-async def test_devices_php_fields_from_the_real_device(server: Server) -> None:
+async def test_devices_php_fields_from_the_real_device(server: Tenant) -> None:
     gateway = server.app.gateway
     account = await admin(server)
     phone = await quiet_phone(server, name="Office")
@@ -810,7 +822,7 @@ async def test_devices_php_fields_from_the_real_device(server: Server) -> None:
 # --- cancel_sms.php ---------------------------------------------------------------------------
 
 
-async def test_cancel_by_id_and_by_device(server: Server) -> None:
+async def test_cancel_by_id_and_by_device(server: Tenant) -> None:
     phone = await quiet_phone(server)
     other = await quiet_phone(server, name="Other")
     async with semy(server) as client:
@@ -854,7 +866,7 @@ async def test_cancel_by_id_and_by_device(server: Server) -> None:
     assert [by_id[i]["is_cancel"] for i in (a, b, c, elsewhere)] == [1, 1, 1, 0]
 
 
-async def test_cancel_refuses_what_a_device_already_has(server: Server) -> None:
+async def test_cancel_refuses_what_a_device_already_has(server: Tenant) -> None:
     async with semy(server) as client:
         sent = await sms(client, server.key, server.welcome.device_id)
         await eventually(
@@ -877,7 +889,7 @@ async def test_cancel_refuses_what_a_device_already_has(server: Server) -> None:
 # --- accounts ---------------------------------------------------------------------------------
 
 
-async def test_another_account_sees_and_touches_nothing(server: Server) -> None:
+async def test_another_account_sees_and_touches_nothing(server: Tenant) -> None:
     other, other_key = await server.account()
     theirs = await quiet_phone(server, other, "Theirs")
     mine = await quiet_phone(server)
@@ -934,7 +946,7 @@ async def test_another_account_sees_and_touches_nothing(server: Server) -> None:
 # --- the native API and the dialect agree ----------------------------------------------------
 
 
-async def test_sms_php_and_native_api_show_the_same_message(server: Server) -> None:
+async def test_sms_php_and_native_api_show_the_same_message(server: Tenant) -> None:
     async with semy(server) as client, server.client() as native:
         semy_id = await sms(client, server.key, server.welcome.device_id)
         native_id = (
@@ -957,7 +969,7 @@ async def test_sms_php_and_native_api_show_the_same_message(server: Server) -> N
 
 
 async def test_every_failure_answers_in_semysms_format(
-    server: Server, monkeypatch: pytest.MonkeyPatch
+    server: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with semy(server) as client:
         unknown = await client.get("/api/3/nothing.php")
@@ -983,7 +995,7 @@ async def test_every_failure_answers_in_semysms_format(
     assert "fire" not in answer.text
 
 
-async def test_user_php(server: Server) -> None:
+async def test_user_php(server: Tenant) -> None:
     async with semy(server) as client:
         body = (await client.get(f"/api/3/user.php?token={server.key}")).json()
     assert body["code"] == 0 and type(body["code"]) is int
