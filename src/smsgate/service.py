@@ -14,7 +14,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-from smsgate.core import accounts, errors, numbers, segments
+from smsgate.core import accounts, errors, numbers, routing, segments
 from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.clock import SystemClock
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
@@ -25,6 +25,7 @@ from smsgate.core.messages import (
     NewInbound,
     NewMessage,
     Page,
+    Priority,
     Report,
     ReportResult,
     State,
@@ -34,7 +35,7 @@ from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.storage.directory import Directory
 from smsgate.storage.links import AppWebhook, Link, Links
-from smsgate.storage.messages import MessageStore
+from smsgate.storage.messages import DeviceQueue, MessageStore
 
 MAX_RECIPIENTS = 10_000
 MAX_BATCH = 100_000
@@ -51,6 +52,21 @@ class Policy:
     urgent_bypasses_pace: bool = True  # urgent messages skip a device's pace (never its quota or window)
     offline_after: timedelta = timedelta(minutes=5)  # a phone silent this long counts as offline
     key_cache_ttl: float = 10.0  # seconds an API key's account is remembered
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceState:
+    device: Device
+    online: bool
+    waiting: routing.Waiting
+    queue: DeviceQueue
+    now: datetime
+
+
+def _limited(device: Device) -> bool:
+    limits = device.limits
+    timed = limits.pace or limits.jitter or limits.window_start or limits.quota
+    return bool(timed) or any(s.limits for s in device.sims)
 
 
 class Gateway:
@@ -291,6 +307,50 @@ class Gateway:
     async def heartbeat(self, device: Device, beat: Heartbeat) -> None:
         await self.directory.heartbeat(device.id, beat, now=self.clock.now())
 
+    # --- visibility: what waits, and why -------------------------------------------------------
+
+    async def device_state(self, device_id: int, *, account: Account) -> DeviceState:
+        device = await self.directory.get_device(account.id, device_id)
+        return await self._device_state(device)
+
+    async def device_states(self, *, account: Account | None = None) -> list[DeviceState]:
+        """Every live device's state (of one account, or of all: for the metrics)."""
+        found = await self.directory.list_devices(account.id if account else None, archived=False)
+        return [await self._device_state(d) for d in found]
+
+    async def _device_state(self, device: Device) -> DeviceState:
+        now = self.clock.now()
+        queue = await self.store.device_queue(device, now=now)
+        online = device.online(now=now, within=self.policy.offline_after)
+        waiting = routing.device_waiting(device, queue.usage, now=now, online=online)
+        return DeviceState(device=device, online=online, waiting=waiting, queue=queue, now=now)
+
+    async def why(self, message_id: int, *, account: Account) -> tuple[routing.Waiting | None, str]:
+        """Why a message has not gone out yet: None once a device has it (or it is final)."""
+        message = await self.store.get(account.id, message_id)
+        now = self.clock.now()
+        if message.state is State.SCHEDULED:
+            return routing.Waiting.SCHEDULED, f"scheduled for {message.send_at.isoformat() if message.send_at else '?'}"
+        if message.state is not State.QUEUED:
+            return None, f"the message is {message.state}"
+        if message.next_attempt_at and message.next_attempt_at > now:
+            return routing.Waiting.RETRY_BACKOFF, f"retrying after {message.next_attempt_at.isoformat()} ({message.reason})"
+        ids = message.devices or None
+        candidates = [d for d in await self.directory.list_devices(account.id, archived=None, ids=ids)]
+        if not candidates:
+            return routing.Waiting.NO_DEVICE, "the account has no device that could send it"
+        states = [await self._device_state(d) for d in candidates]
+        urgent = message.priority >= Priority.URGENT and self.policy.urgent_bypasses_pace
+        reasons = {
+            s.device.id: routing.device_waiting(s.device, s.queue.usage, now=now, online=s.online, urgent=urgent) for s in states
+        }
+        ready = [i for i, r in reasons.items() if r is routing.Waiting.READY]
+        if ready:
+            return routing.Waiting.READY, f"device {ready[0]} will take it at its next pull"
+        worst = min(reasons.values(), key=lambda r: routing.WAITING_ORDER.index(r) if r in routing.WAITING_ORDER else 99)
+        detail = ", ".join(f"device {i}: {r}" for i, r in reasons.items())
+        return worst, detail
+
     # --- the device side: pull work, report, receive ------------------------------------------
 
     async def pull(self, device: Device, *, limit: int = 10, wait: float = 0.0) -> list[Message]:
@@ -305,10 +365,11 @@ class Gateway:
             remaining = deadline - time.monotonic()
             if leased or remaining <= 0:
                 return leased
-            try:
-                await asyncio.wait_for(woken.wait(), remaining)
+            try:  # a limited device looks again each second: its pace or window may open without a wake-up
+                await asyncio.wait_for(woken.wait(), min(remaining, 1.0) if _limited(device) else remaining)
             except TimeoutError:
-                return []
+                if time.monotonic() >= deadline:
+                    return []
 
     async def report(self, device: Device, reports: Sequence[Report]) -> list[ReportResult]:
         results = await self.store.report(account_id=device.account_id, device_id=device.id, reports=reports, now=self.clock.now())

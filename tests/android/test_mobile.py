@@ -305,3 +305,45 @@ async def test_two_polling_phones_share_the_work_and_never_both_get_one(
     listed = (await tenant.api.get("/api/v1/messages", params={"limit": 100})).json()["messages"]
     assert {m["status"] for m in listed} == {"delivered"}
     print(f"\ntwo polling phones: {len(got[a.id])} and {len(got[b.id])} of {total}")  # type: ignore[index]
+
+
+async def test_cancel_and_inventory_through_webhooks(server: Server, tenant: Tenant, phones: Callable[..., Phone]) -> None:
+    phone = phones()
+    await phone.register(private_token=tenant.key, sims=1)
+    await phone.sync_webhooks()
+    await phone.sync_settings()
+    sent = (await tenant.api.post("/api/v1/messages", json={"to": "+79201234567", "text": "x"})).json()["messages"][0]
+    [pulled] = await phone.pull()
+    not_asked = await phone.post_hook("sms:cancelled", {"messageId": pulled["id"], "cancelledAt": "2026-01-01T00:00:00.000Z"})
+    assert not_asked.json() == {"applied": False}  # nobody asked: the phone's word alone cancels nothing
+    await tenant.api.post(f"/api/v1/messages/{sent['id']}/cancel")
+    asked = await phone.post_hook("sms:cancelled", {"messageId": pulled["id"], "cancelledAt": "2026-01-01T00:00:00.000Z"})
+    assert asked.json() == {"applied": True}
+    assert (await tenant.api.get(f"/api/v1/messages/{sent['id']}")).json()["status"] == "cancelled"
+    started = await phone.post_hook("app:started", {"simCards": phone.sim_cards(2)})
+    assert started.status_code == 200
+    ping = await phone.post_hook("system:ping", {"health": {"status": "pass", "checks": {
+        "battery:level": {"status": "pass", "observedValue": 87, "observedUnit": "percent"},
+        "battery:charging": {"status": "pass", "observedValue": 1}}}})
+    assert ping.status_code == 200
+    device = (await tenant.api.get(f"/api/v1/devices/{phone.id}")).json()
+    assert device["battery"] == 87 and device["charging"] is True and [s["slot"] for s in device["sims"]] == [1, 2]
+
+
+async def test_an_outage_answers_5xx_never_401(server: Server, tenant: Tenant, phones: Callable[..., Phone]) -> None:
+    """A 401 on PATCH /device makes the app register again: a broken database must not look like one."""
+    from sqlalchemy import text
+
+    phone = phones()
+    await phone.register(private_token=tenant.key)
+    async with server.app.db.write() as connection:
+        await connection.execute(text("ALTER TABLE devices RENAME TO devices_away"))
+    try:
+        answer = await phone.patch_device()
+        pulled = await phone.http.get("/message", headers=phone.auth)
+    finally:
+        async with server.app.db.write() as connection:
+            await connection.execute(text("ALTER TABLE devices_away RENAME TO devices"))
+    assert answer.status_code == 500 and pulled.status_code == 500
+    assert answer.json() == {"message": "the gateway failed to do this; it has been logged", "code": 500}
+    assert (await phone.patch_device()).status_code == 204

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 
 from smsgate.api import auth, schemas
 from smsgate.api.auth import gateway_of
-from smsgate.core import errors, numbers
+from smsgate.core import errors, numbers, routing
 from smsgate.core.accounts import Account
 from smsgate.core.devices import DeviceChanges, Kind, Limits
 from smsgate.core.messages import MessageFilter, Priority, State
@@ -140,8 +140,20 @@ async def delete_inbound(inbound_id: int, request: Request, account: Caller) -> 
 def _limits(body: schemas.LimitsBody | None) -> Limits | None:
     if body is None:
         return None
-    pace = timedelta(seconds=body.pace_seconds) if body.pace_seconds else None
-    return Limits(pace=pace, quota=body.quota, quota_recipients=body.quota_recipients, period=body.period)
+    if body.pace_seconds and body.per_minute:
+        raise errors.InvalidInput("give either pace_seconds or per_minute, not both")
+    if (body.window_start is None) != (body.window_end is None):
+        raise errors.InvalidInput("a send window needs both window_start and window_end")
+    routing.zone(body.timezone)  # raises for an unknown timezone
+    seconds = body.pace_seconds or (60.0 / body.per_minute if body.per_minute else None)
+    return Limits(
+        pace=timedelta(seconds=seconds) if seconds else None,
+        jitter=timedelta(seconds=body.jitter_seconds) if body.jitter_seconds else None,
+        quota=body.quota, quota_recipients=body.quota_recipients, period=body.period,
+        window_start=routing.parse_time(body.window_start) if body.window_start else None,
+        window_end=routing.parse_time(body.window_end) if body.window_end else None,
+        timezone=body.timezone,
+    )
 
 
 def _device(request: Request, device: Any, token: str | None = None) -> dict[str, Any]:
@@ -172,8 +184,26 @@ async def get_device(device_id: int, request: Request, account: Caller) -> Respo
 
 @router.patch("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
 async def change_device(device_id: int, body: schemas.DeviceChangeBody, request: Request, account: Caller) -> Response:
-    changes = DeviceChanges(name=body.name, enabled=body.enabled, limits=_limits(body.limits))
+    sim_limits = None
+    if body.sim_limits is not None:
+        if any(not 1 <= slot <= 8 for slot in body.sim_limits):
+            raise errors.InvalidInput("SIM slots are 1 to 8")
+        sim_limits = {slot: _limits(lim) or Limits() for slot, lim in body.sim_limits.items()}
+    changes = DeviceChanges(name=body.name, enabled=body.enabled, limits=_limits(body.limits), sim_limits=sim_limits)
     return schemas.json(_device(request, await gateway_of(request).change_device(device_id, changes, account=account)))
+
+
+@router.get("/devices/{device_id}/queue", response_model=schemas.DeviceQueueOut, tags=["devices"])
+async def device_queue(device_id: int, request: Request, account: Caller) -> Response:
+    """What waits for the device, what it holds, what it used of its limits, and whether it is ready."""
+    return schemas.json(schemas.device_queue(await gateway_of(request).device_state(device_id, account=account)))
+
+
+@router.get("/messages/{message_id}/waiting", response_model=schemas.WaitingOut, tags=["messages"])
+async def message_waiting(message_id: int, request: Request, account: Caller) -> Response:
+    """Why a message has not gone out yet: scheduled, retry back-off, no device, pace, quota, window..."""
+    waiting, detail = await gateway_of(request).why(message_id, account=account)
+    return schemas.json({"id": message_id, "waiting": waiting.value if waiting else None, "detail": detail})
 
 
 @router.delete("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])

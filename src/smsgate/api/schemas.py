@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from smsgate.core.accounts import ApiKey
-from smsgate.core.devices import Device, Kind, Period
+from smsgate.core.devices import Device, Kind, Limits, Period
 from smsgate.core.messages import Inbound, Message, Priority, State
 
 Strict = ConfigDict(extra="forbid")
@@ -91,10 +91,15 @@ class SimOut(BaseModel):
 
 class LimitsBody(BaseModel):
     model_config = Strict
-    pace_seconds: float | None = Field(None, ge=0, le=86400)
-    quota: int | None = Field(None, ge=1)
-    quota_recipients: int | None = Field(None, ge=1)
+    pace_seconds: float | None = Field(None, ge=0, le=86400, description="minimum seconds between two messages")
+    per_minute: float | None = Field(None, gt=0, le=6000, description="or: at most this many messages a minute")
+    jitter_seconds: float | None = Field(None, ge=0, le=3600, description="a random extra wait of up to this")
+    quota: int | None = Field(None, ge=1, description="at most this many messages per period")
+    quota_recipients: int | None = Field(None, ge=1, description="at most this many distinct recipients per period")
     period: Period = Period.DAY
+    window_start: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="send only from (HH:MM local)")
+    window_end: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="until (HH:MM local)")
+    timezone: str = Field("UTC", max_length=64, description="IANA name: periods and the window are local to it")
 
 
 class DeviceBody(BaseModel):
@@ -109,6 +114,32 @@ class DeviceChangeBody(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     enabled: bool | None = None
     limits: LimitsBody | None = None
+    sim_limits: dict[int, LimitsBody] | None = Field(None, description="each SIM slot's own pace and quota; replaces all")
+
+
+class UsageOut(BaseModel):
+    slot: int
+    used: int
+    quota: int | None
+    recipients_used: int | None
+    quota_recipients: int | None
+    next_send_at: datetime | None
+
+
+class DeviceQueueOut(BaseModel):
+    device_id: int
+    online: bool
+    waiting: str = Field(description="ready, or why it takes nothing now: pace, at_quota, outside_window, device_offline...")
+    queued: int
+    leased: int
+    taken: int
+    usage: list[UsageOut]
+
+
+class WaitingOut(BaseModel):
+    id: int
+    waiting: str | None = Field(description="null once a device has it")
+    detail: str
 
 
 class DeviceOut(BaseModel):
@@ -128,6 +159,7 @@ class DeviceOut(BaseModel):
     model: str | None
     os_version: str | None
     limits: LimitsBody
+    sim_limits: dict[str, LimitsBody] = Field(default_factory=dict)
     created_at: datetime
     token: str | None = Field(None, description="only in the answer that registered the device: keep it")
 
@@ -181,12 +213,38 @@ def device(d: Device, *, online: bool, token: str | None = None, connected: bool
         "online": online, "connected": connected, "sims": [{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in d.sims],
         "battery": d.battery, "charging": d.charging, "last_seen_at": _t(d.last_seen_at),
         "app_version": d.app_version, "manufacturer": d.manufacturer, "model": d.model, "os_version": d.os_version,
-        "limits": {
-            "pace_seconds": limits.pace.total_seconds() if limits.pace is not None else None,
-            "quota": limits.quota, "quota_recipients": limits.quota_recipients, "period": limits.period.value,
-        },
+        "limits": limits_out(limits),
+        "sim_limits": {str(s.slot): limits_out(s.limits) for s in d.sims if s.limits},
         "created_at": _t(d.created_at), "token": token,
     }
+
+
+def limits_out(limits: Limits) -> dict[str, Any]:
+    return {
+        "pace_seconds": limits.pace.total_seconds() if limits.pace is not None else None,
+        "per_minute": None,
+        "jitter_seconds": limits.jitter.total_seconds() if limits.jitter is not None else None,
+        "quota": limits.quota, "quota_recipients": limits.quota_recipients, "period": limits.period.value,
+        "window_start": limits.window_start.isoformat("minutes") if limits.window_start else None,
+        "window_end": limits.window_end.isoformat("minutes") if limits.window_end else None,
+        "timezone": limits.timezone,
+    }
+
+
+def device_queue(state: Any) -> dict[str, Any]:
+    d = state.device
+    lim = {0: d.limits, **{s.slot: s.limits for s in d.sims}}
+    usage = []
+    for slot, u in sorted(state.queue.usage.items()):
+        own = lim.get(slot)
+        usage.append({
+            "slot": slot, "used": u.messages, "quota": own.quota if own else None,
+            "recipients_used": len(u.recipients) if u.recipients is not None else None,
+            "quota_recipients": own.quota_recipients if own else None, "next_send_at": _t(u.next_send_at),
+        })
+    q = state.queue
+    return {"device_id": d.id, "online": state.online, "waiting": state.waiting.value, "queued": q.queued,
+            "leased": q.leased, "taken": q.taken, "usage": usage}
 
 
 def key(k: ApiKey, secret: str | None = None) -> dict[str, Any]:

@@ -28,12 +28,22 @@ from smsgate.core.messages import (
     State,
     TRANSIENT_REASONS,
 )
-from smsgate.storage import rows
+from smsgate.storage import notify, rows
+from smsgate.core.devices import Device
+from smsgate.core.routing import Usage
 from smsgate.storage.database import Database
 from smsgate.storage.leases import Leaser, LeaseRules
 from smsgate.storage.sql import messages as t
 
 MAX_GROUP = 2000  # rows per group commit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceQueue:
+    queued: int  # waiting, and this device may take them
+    leased: int  # handed to it, not yet confirmed
+    taken: int  # confirmed, not yet reported sent
+    usage: dict[int, Usage]  # slot 0 = the device, others its SIMs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +110,8 @@ class MessageStore:
             statement = insert(t).returning(t.c.id, sort_by_parameter_order=True)
             result = await connection.execute(statement, [rows.new_message_values(n) for n in chunk])
             stored.extend(rows.stored(n, i) for n, i in zip(chunk, result.scalars(), strict=True))
+        if not self._db.is_sqlite:
+            await notify.announce(connection, (m.account_id for m in stored if m.queued_at is not None))
         return stored
 
     async def add(self, news: Sequence[NewMessage]) -> list[Message]:
@@ -233,6 +245,8 @@ class MessageStore:
         async with self._db.write() as connection:
             for report in reports:
                 results.append(await self._apply(connection, account_id, device_id, report, now))
+            if not self._db.is_sqlite and any(r.applied and r.state is State.QUEUED for r in results):
+                await notify.announce(connection, [account_id])
         return results
 
     async def _apply(
@@ -308,7 +322,7 @@ class MessageStore:
             .values(state=State.QUEUED.value, queued_at=now)
             .returning(t.c.account_id, t.c.device_id)
         )
-        return await self._sweep(statement)
+        return await self._sweep(statement, announce=True)
 
     async def expire(self, *, now: datetime) -> list[tuple[int, int | None]]:
         statement = (
@@ -327,7 +341,31 @@ class MessageStore:
             .values(state=State.QUEUED.value, queued_at=now, lease_until=None, leased_at=None, device_id=None)
             .returning(t.c.account_id, t.c.device_id)
         )
-        return await self._sweep(statement)
+        return await self._sweep(statement, announce=True)
+
+    async def retries_due(self, *, after: datetime, now: datetime) -> list[tuple[int, int | None]]:
+        """Accounts whose retries' back-off ended in (after, now]: their devices are woken."""
+        statement = (
+            select(t.c.account_id)
+            .where(t.c.state == State.QUEUED.value, t.c.next_attempt_at > after, t.c.next_attempt_at <= now)
+            .distinct()
+        )
+        async with self._db.read() as connection:
+            return [(account_id, None) for account_id in (await connection.execute(statement)).scalars()]
+
+    async def device_queue(self, device: Device, *, now: datetime) -> DeviceQueue:
+        """What waits for a device, what it holds, and what it used of its limits."""
+        mine = f"%,{device.id},%"
+        waiting = or_(t.c.device_id == device.id, (t.c.device_id.is_(None) & or_(t.c.devices == "", ("," + t.c.devices + ",").like(mine))))
+        statement = select(
+            func.count().filter(t.c.state == State.QUEUED.value, waiting),
+            func.count().filter(t.c.state == State.LEASED.value, t.c.device_id == device.id),
+            func.count().filter(t.c.state == State.TAKEN.value, t.c.device_id == device.id),
+        ).where(t.c.account_id == device.account_id, t.c.state.in_([State.QUEUED.value, State.LEASED.value, State.TAKEN.value]))
+        async with self._db.read() as connection:
+            queued, leased, taken = (await connection.execute(statement)).one()
+            usage = await self._leaser.usage(connection, device, now)
+        return DeviceQueue(queued=queued, leased=leased, taken=taken, usage=usage)
 
     async def fail_lost(self, *, now: datetime, older_than: datetime) -> list[tuple[int, int | None]]:
         """Taken and never reported: failed as lost, never re-sent blindly (a duplicate SMS is a failure too)."""
@@ -339,9 +377,12 @@ class MessageStore:
         )
         return await self._sweep(statement)
 
-    async def _sweep(self, statement: Any) -> list[tuple[int, int | None]]:
+    async def _sweep(self, statement: Any, *, announce: bool = False) -> list[tuple[int, int | None]]:
         async with self._db.write() as connection:
-            return [(r[0], r[1]) for r in (await connection.execute(statement)).all()]
+            found = [(r[0], r[1]) for r in (await connection.execute(statement)).all()]
+            if announce and found and not self._db.is_sqlite:
+                await notify.announce(connection, (account_id for account_id, _ in found))
+        return found
 
 
 _EARLIER = {

@@ -451,6 +451,7 @@ async def logs(account: Caller) -> Response:
 @router.post("/auth/token")
 @router.post("/auth/token/refresh")
 @router.delete("/auth/token/{jti}")
-async def tokens(account: Caller, jti: str | None = None) -> Response:
+async def tokens(jti: str | None = None) -> Response:
+    """Whatever the credentials: there is no token here to issue, refresh or revoke."""
     return answer(501, "smsgate issues no JWTs: create an API key (smsgate keys create) and use it as the Bearer token")
 

@@ -40,6 +40,11 @@ EVENTS: Final[Mapping[str, Version]] = {
     "system:ping": (1, 66, 0),
     "app:started": (1, 66, 0),
     "sms:cancelled": (1, 67, 0),
+    # the reference server's enum has these; app v1.68 does not know them: stored, never sent
+    "sms:batch:received": (99, 0, 0),
+    "sms:batch:data-received": (99, 0, 0),
+    "mms:batch:received": (99, 0, 0),
+    "mms:batch:downloaded": (99, 0, 0),
 }
 OUR_EVENTS: Final = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "sms:cancelled", "system:ping", "app:started")
 
