@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import secrets
 import time
@@ -289,8 +290,10 @@ class Gateway:
         return await self.directory.get_device(account.id, device_id)
 
     async def change_device(self, device_id: int, changes: DeviceChanges, *, account: Account) -> Device:
-        if changes.name is not None and not 1 <= len(changes.name.strip()) <= 200:
-            raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
+        if changes.name is not None:
+            if not 1 <= len(changes.name.strip()) <= 200:
+                raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
+            changes = dataclasses.replace(changes, name=changes.name.strip())  # as register_device keeps it
         return await self.directory.change_device(account.id, device_id, changes)
 
     async def archive_device(self, device_id: int, *, account: Account) -> Device:

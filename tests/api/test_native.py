@@ -98,7 +98,7 @@ async def test_devices_register_list_change_archive(server: Server) -> None:
         listed = (await client.get("/api/v1/devices")).json()
         assert {d["id"] for d in listed} == {server.welcome.device_id, phone["id"]}
         assert all(d["token"] is None for d in listed)  # shown once only
-        changed = (await client.patch(f"/api/v1/devices/{phone['id']}", json={"name": "Front desk", "enabled": False})).json()
+        changed = (await client.patch(f"/api/v1/devices/{phone['id']}", json={"name": "  Front desk ", "enabled": False})).json()
         assert (changed["name"], changed["enabled"]) == ("Front desk", False)
         assert_problem(await client.post("/api/v1/messages", json={"to": "+79201234567", "text": "x", "devices": [phone["id"]]}), 422, "disabled")
         archived = (await client.delete(f"/api/v1/devices/{phone['id']}")).json()
