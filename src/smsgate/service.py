@@ -314,14 +314,14 @@ class Gateway:
 
     async def device_state(self, device_id: int, *, account: Account) -> DeviceState:
         device = await self.directory.get_device(account.id, device_id)
-        return await self._device_state(device)
+        return await self.state_of(device)
 
     async def device_states(self, *, account: Account | None = None) -> list[DeviceState]:
         """Every live device's state (of one account, or of all: for the metrics)."""
         found = await self.directory.list_devices(account.id if account else None, archived=False)
-        return [await self._device_state(d) for d in found]
+        return [await self.state_of(d) for d in found]
 
-    async def _device_state(self, device: Device) -> DeviceState:
+    async def state_of(self, device: Device) -> DeviceState:
         now = self.clock.now()
         queue = await self.store.device_queue(device, now=now)
         online = device.online(now=now, within=self.policy.offline_after)
@@ -342,7 +342,7 @@ class Gateway:
         candidates = [d for d in await self.directory.list_devices(account.id, archived=None, ids=ids)]
         if not candidates:
             return routing.Waiting.NO_DEVICE, "the account has no device that could send it"
-        states = [await self._device_state(d) for d in candidates]
+        states = [await self.state_of(d) for d in candidates]
         urgent = message.priority >= Priority.URGENT and self.policy.urgent_bypasses_pace
         reasons = {
             s.device.id: routing.device_waiting(s.device, s.queue.usage, now=now, online=s.online, urgent=urgent) for s in states

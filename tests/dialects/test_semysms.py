@@ -802,7 +802,7 @@ async def test_devices_php_fields_from_the_real_device(server: Tenant) -> None:
         "speed_sms": 1,
         "version": "40",
         "limit_phone": 500,
-        "limit_use": None,
+        "limit_use": 0,  # a quota is set and nothing went out yet
         "limit_period": "d",
         "manufacturer": "HUAWEI",
         "android_version": "2.3.6",

@@ -59,8 +59,8 @@ devices.php
 - id, is_arhive, is_deliv (always 1: smsgate asks for delivery reports), is_work (enabled and not
   archived), power (charging, 0 when unknown), device_name (the phone's model, else our name),
   dop_name (our name when the model is shown, else ""), speed_sms (the pace in whole seconds, 0 =
-  none), date_last_active, version (app version), limit_phone (the quota), limit_use (null: not
-  counted here), limit_date (start of the current quota period), limit_period (h/d/m, " " without a
+  none), date_last_active, version (app version), limit_phone (the quota), limit_use (messages handed
+  to it in the current period; null without a quota), limit_date (start of the current quota period), limit_period (h/d/m, " " without a
   quota), manufacturer, android_version, bat (battery percent as a string, as in the sample).
 - `code` is the integer 0 here and in user.php; the string "0" everywhere else (clients compare
   strictly).

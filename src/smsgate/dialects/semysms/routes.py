@@ -204,9 +204,9 @@ async def devices(request: Request) -> Response:
         ids=wire.ids("list_id", p.get("list_id")),
     )
     now = gateway.clock.now()
-    return schemas.json(
-        {"code": 0, "count": len(found), "data": [schemas.device(d, now=now) for d in found]}
-    )
+    states = [await gateway.state_of(d) for d in found]
+    data = [schemas.device(s.device, now=now, used=s.queue.usage[0].messages) for s in states]
+    return schemas.json({"code": 0, "count": len(found), "data": data})
 
 
 @router.api_route("/cancel_sms.php", methods=BOTH)

@@ -8,6 +8,7 @@ from typing import Any, Final
 import orjson
 from fastapi.responses import Response
 
+from smsgate.core import routing
 from smsgate.core.devices import Device
 from smsgate.core.messages import Inbound, Message, State
 
@@ -67,20 +68,10 @@ def inbox(i: Inbound) -> dict[str, Any]:
     }
 
 
-def period_start(d: Device, now: datetime) -> datetime | None:
-    """When the device's current quota period began (UTC), if it has a quota."""
-    if d.limits.quota is None:
-        return None
-    now = now.astimezone(UTC)
-    if d.limits.period.value == "hour":
-        return now.replace(minute=0, second=0, microsecond=0)
-    if d.limits.period.value == "month":
-        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def device(d: Device, *, now: datetime) -> dict[str, Any]:
+def device(d: Device, *, now: datetime, used: int | None = None) -> dict[str, Any]:
+    """`used`: messages handed to the device in its current quota period."""
     limits = d.limits
+    started = routing.period_start(limits.period, now, limits.timezone) if limits.quota is not None else None
     return {
         "id": d.id,
         "is_arhive": int(d.archived),
@@ -93,8 +84,8 @@ def device(d: Device, *, now: datetime) -> dict[str, Any]:
         "date_last_active": when(d.last_seen_at),
         "version": d.app_version,
         "limit_phone": limits.quota,
-        "limit_use": None,
-        "limit_date": when(period_start(d, now)),
+        "limit_use": used if limits.quota is not None else None,
+        "limit_date": when(started),
         "limit_period": PERIOD_CODES.get(limits.period.value, " ")
         if limits.quota is not None
         else " ",
