@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -36,6 +36,8 @@ from smsgate.storage.sql import (
     receipts,
     sign_in_codes,
 )
+
+RECEIPTS_KEPT = timedelta(days=14)  # the app retries a webhook ~14 times with back-off from 10 s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,8 +123,10 @@ class Links:
             .where(messages.c.id.in_(message_ids), messages.c.device_id == device_id, messages.c.state == State.LEASED.value)
             .values(lease_until=func.coalesce(messages.c.valid_until, messages.c.lease_until))
         )
+        forget = update(holds).where(holds.c.message_id.in_(message_ids)).values(acked_at=None)  # a new lease, a new ack
         async with self._db.write() as connection:
             await connection.execute(statement)
+            await connection.execute(forget)
 
     async def held(self, account_id: int, device_id: int, *, limit: int) -> list[tuple[Message, bool]]:
         """Leased to the device and not acknowledged yet, or with a cancel to pass on: (message, cancel?)."""
@@ -220,6 +224,8 @@ class Links:
         async with self._db.write() as connection:
             if (await connection.execute(receipt)).rowcount != 1:
                 return None
+            # a phone stops retrying a delivery after days; older receipts are no longer needed
+            await connection.execute(delete(receipts).where(receipts.c.device_id == device_id, receipts.c.received_at < now - RECEIPTS_KEPT))
             if not values:
                 return []
             statement = insert(inbound).returning(*inbound.c, sort_by_parameter_order=True)

@@ -436,11 +436,11 @@ async def health(request: Request) -> Response:
         async with request.app.state.app.db.read() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - a health check reports, it does not fail
-        check = {"status": "fail", "description": "the database does not answer"}
-        return schemas.json({"status": "fail", "version": __version__, "releaseId": 0, "checks": {"db:ping": check}}, 503)
-    check = {"status": "pass", "description": "database round trip", "observedUnit": "ms",
-             "observedValue": round((time.monotonic() - started) * 1000)}
-    return schemas.json({"status": "pass", "version": __version__, "releaseId": 0, "checks": {"db:ping": check}})
+        failed = {"status": "fail", "description": "the database does not answer"}
+        return schemas.json({"status": "fail", "version": __version__, "releaseId": 0, "checks": {"db:ping": failed}}, 503)
+    passed = {"status": "pass", "description": "database round trip", "observedUnit": "ms",
+              "observedValue": round((time.monotonic() - started) * 1000)}
+    return schemas.json({"status": "pass", "version": __version__, "releaseId": 0, "checks": {"db:ping": passed}})
 
 
 @router.get("/logs")

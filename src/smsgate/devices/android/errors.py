@@ -34,7 +34,7 @@ def answer(status: int, message: str) -> JSONResponse:
 
 async def render(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.GatewayError):
-        status = next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 400)  # type: ignore[index]
+        status = next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 400)
         return answer(status, exc.detail)
     if isinstance(exc, RequestValidationError):
         problems = [

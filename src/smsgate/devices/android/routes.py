@@ -289,7 +289,7 @@ async def webhooks(request: Request, device: Phone) -> Response:
     gateway = gateway_of(request)
     link = await gateway.link_device(device)
     url = hook_url(request, link.hook_secret)
-    out = [
+    out: list[dict[str, str | None]] = [
         {"id": f"smsgate-{event.replace(':', '-')}", "url": url, "event": event}
         for event in wire.OUR_EVENTS
         if wire.knows(device, wire.EVENTS[event])

@@ -194,7 +194,7 @@ def limits_section(limits: Limits) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if limits.pace is not None:
         seconds = max(0, math.ceil(limits.pace.total_seconds()))
-        jitter = math.ceil(limits.jitter.total_seconds()) if getattr(limits, "jitter", None) else 0
+        jitter = math.ceil(limits.jitter.total_seconds()) if limits.jitter is not None else 0
         out["send_interval_min"] = seconds
         out["send_interval_max"] = seconds + jitter
     if limits.quota is not None and limits.period in LIMIT_PERIOD:
