@@ -16,6 +16,7 @@ class Hub:
     def __init__(self) -> None:
         self._events: dict[int, dict[int, asyncio.Event]] = defaultdict(dict)  # account -> device -> event
         self.streams = Streams()  # phones listening on an event stream (SSE)
+        self.waiting = 0  # long-polls waiting right now (Gateway.pull counts them)
 
     def event(self, account_id: int, device_id: int) -> asyncio.Event:
         devices = self._events[account_id]
@@ -45,10 +46,6 @@ class Hub:
     def notify_all(self) -> None:
         for account_id in set(self._events) | set(self.streams.accounts()):
             self.notify(account_id)
-
-    @property
-    def waiting(self) -> int:
-        return sum(len(devices) for devices in self._events.values())
 
 
 class Stream:

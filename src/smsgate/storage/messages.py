@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,7 +92,7 @@ class MessageStore:
         self._db = db
         self._leaser = Leaser(is_sqlite=db.is_sqlite, rules=rules)
         self._retry = retry
-        self._pending: list[tuple[Sequence[NewMessage], asyncio.Future[list[Message]]]] = []
+        self._pending: deque[tuple[Sequence[NewMessage], asyncio.Future[list[Message]]]] = deque()
         self._flusher: asyncio.Task[None] | None = None
 
     # --- adding -------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ class MessageStore:
         while self._pending:
             group, size = [], 0
             while self._pending and size < MAX_GROUP:
-                item = self._pending.pop(0)
+                item = self._pending.popleft()
                 group.append(item)
                 size += len(item[0])
             try:
