@@ -87,3 +87,20 @@ def test_formatting_does_not_change_the_number(e164: str, junk: list[str]) -> No
     raw = "+" + "".join(digit + (junk[i] if i < len(junk) and i % 3 == 1 else "") for i, digit in enumerate(e164[1:]))
     assert numbers.parse(raw, None).e164 == e164
     assert numbers.parse(raw.replace("+", "00", 1), "RU").e164 == e164
+
+
+@given(
+    code=st.sampled_from(["1", "7", "44", "49", "33", "39", "380", "86", "91", "55", "61", "81", "972", "0", "999", "3"]),
+    rest=st.integers(min_value=10**4, max_value=10**12),
+)
+def test_the_fast_international_reading_agrees_with_the_full_parser(code: str, rest: int) -> None:
+    import phonenumbers
+
+    raw = f"+{code}{rest}"
+    try:
+        full = phonenumbers.parse(raw, None)
+        expected = phonenumbers.format_number(full, 0) if phonenumbers.is_valid_number(full) else None
+    except phonenumbers.NumberParseException:
+        expected = None
+    found = numbers.try_parse(raw)
+    assert (found.e164 if found else None) == expected
