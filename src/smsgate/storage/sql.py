@@ -184,10 +184,10 @@ messages = Table(
     Index("ix_messages_account_device", "account_id", "device_id", "id"),
     Index("ix_messages_account_state", "account_id", "state", "id"),
     # the dispatcher's work lists stay small: partial indexes over the live states only
-    Index(
+    Index(  # in the order leases take them: urgent first, then oldest first
         "ix_messages_queue",
         "account_id",
-        "priority",
+        text("priority DESC"),
         "id",
         sqlite_where=text("state = 'queued'"),
         postgresql_where=text("state = 'queued'"),

@@ -128,7 +128,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_messages_account_to', ['account_id', 'to', 'id'], unique=False)
         batch_op.create_index('ix_messages_due', ['send_at'], unique=False, sqlite_where=sa.text("state = 'scheduled'"), postgresql_where=sa.text("state = 'scheduled'"))
         batch_op.create_index('ix_messages_lease', ['lease_until'], unique=False, sqlite_where=sa.text("state = 'leased'"), postgresql_where=sa.text("state = 'leased'"))
-        batch_op.create_index('ix_messages_queue', ['account_id', 'priority', 'id'], unique=False, sqlite_where=sa.text("state = 'queued'"), postgresql_where=sa.text("state = 'queued'"))
+        batch_op.create_index('ix_messages_queue', ['account_id', sa.text('priority DESC'), 'id'], unique=False, sqlite_where=sa.text("state = 'queued'"), postgresql_where=sa.text("state = 'queued'"))
         batch_op.create_index('ix_messages_validity', ['valid_until'], unique=False, sqlite_where=sa.text("state IN ('scheduled', 'queued')"), postgresql_where=sa.text("state IN ('scheduled', 'queued')"))
 
     # ### end Alembic commands ###
