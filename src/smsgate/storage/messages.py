@@ -29,7 +29,7 @@ from smsgate.core.messages import (
     State,
     TRANSIENT_REASONS,
 )
-from smsgate.storage import notify, rows
+from smsgate.storage import bulk, notify, rows
 from smsgate.core.devices import Device
 from smsgate.core.routing import Usage
 from smsgate.storage.database import Database
@@ -105,12 +105,8 @@ class MessageStore:
             return await self._insert(connection, news)
 
     async def _insert(self, connection: AsyncConnection, news: Sequence[NewMessage]) -> list[Message]:
-        stored: list[Message] = []
-        for start in range(0, len(news), MAX_GROUP):
-            chunk = news[start : start + MAX_GROUP]
-            statement = insert(t).returning(t.c.id, sort_by_parameter_order=True)
-            result = await connection.execute(statement, [rows.new_message_values(n) for n in chunk])
-            stored.extend(rows.stored(n, i) for n, i in zip(chunk, result.scalars(), strict=True))
+        ids = await bulk.insert(connection, news, is_sqlite=self._db.is_sqlite)
+        stored = [rows.stored(n, i) for n, i in zip(news, ids, strict=True)]
         if not self._db.is_sqlite:
             await notify.announce(connection, (m.account_id for m in stored if m.queued_at is not None))
         return stored
