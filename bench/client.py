@@ -67,6 +67,12 @@ class Connection:
         assert self.writer is not None
         self.writer.write(raw)
 
+    async def reopen_if_closed(self) -> None:
+        """The server closes a keep-alive connection left idle (uvicorn: after 5 s); open a new one."""
+        if self.reader is None or self.writer is None or self.reader.at_eof() or self.writer.is_closing():
+            await self.close()
+            await self.open()
+
     async def receive(self) -> Answer:
         assert self.reader is not None
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -96,11 +102,13 @@ class Connection:
             await self.reader.readexactly(2)
 
     async def request(self, method: str, path: str, *, token: str | None = None, body: Any = None) -> Answer:
+        await self.reopen_if_closed()
         self.send(encode(method, path, host=self.hostport, token=token, body=body))
         return await self.receive()
 
     async def timed(self, raw: bytes) -> tuple[Answer, float]:
         """Sends prepared request bytes; the answer and its latency in seconds."""
+        await self.reopen_if_closed()
         start = time.perf_counter()
         self.send(raw)
         answer = await self.receive()

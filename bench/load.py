@@ -8,6 +8,7 @@ sockets (bench.client) does the same work; it is slower, and the table says whic
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import shutil
 import statistics
@@ -54,7 +55,7 @@ def wrk_version() -> str:
     path = wrk_path()
     if not path:
         return "-"
-    out = subprocess.run([path, "-v"], capture_output=True, text=True, timeout=10)
+    out = subprocess.run([path, "-v"], check=False, capture_output=True, text=True, timeout=10)
     return (out.stdout or out.stderr).split("\n", 1)[0].split(" [", 1)[0].strip()
 
 
@@ -68,7 +69,7 @@ def run_wrk(port: int, key: str, clients: int, seconds: int) -> Load:
             "--timeout", "10s", "-s", script.name, f"http://{HOST}:{port}/api/v1/messages",
         ]
         env = {**os.environ, "BENCH_KEY": key, "BENCH_BODY": SEND_BODY.decode()}
-        out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
+        out = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=seconds + 60)
     finally:
         Path(script.name).unlink(missing_ok=True)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
@@ -116,12 +117,12 @@ def percentile(ordered: list[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not ordered:
         return float("nan")
-    rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
 
 
 def median(values: list[float]) -> float:
-    values = [v for v in values if v == v]
+    values = [v for v in values if not math.isnan(v)]
     return statistics.median(values) if values else float("nan")
 
 

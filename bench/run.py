@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import platform
+import signal
 import sqlite3
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -20,7 +23,7 @@ from pathlib import Path
 from bench import scenarios
 from bench.load import median, wrk_path, wrk_version
 from bench.scenarios import CEILING, Config, Results, log
-from bench.server import Backend, pg_reachable, pg_version
+from bench.server import ROOT, Backend, pg_reachable, pg_version
 
 PG_URL = os.environ.get("SMSGATE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PACKAGES = ["smsgate", "fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "sqlalchemy",
@@ -96,24 +99,36 @@ def cpu_model() -> str:
     return platform.processor() or "?"
 
 
+def commit() -> str:
+    """The commit under test, marked dirty when src/ has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
+                               text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return head + (" + uncommitted changes in src/" if dirty else "")
+
+
 def header(args: argparse.Namespace, cfg: Config, backends: list[Backend], pg: str) -> list[str]:
     load = os.getloadavg()
     gen = f"wrk ({wrk_version()}, 2 threads)" if cfg.generator == "wrk" else "raw-asyncio keep-alive client (uvloop)"
     lines = [
-        f"smsgate bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, host {platform.node()}",
-        f"machine: {os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}, "
-        f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-        f"Python {platform.python_version()}; {versions()}; SQLite {sqlite3.sqlite_version}"
-        + (f"; PostgreSQL {pg}" if pg else ""),
+        f"smsgate bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, host {platform.node()}, commit {commit()}",
+        (f"machine: {os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}, "
+         f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"),
+        (f"Python {platform.python_version()}; {versions()}; SQLite {sqlite3.sqlite_version}"
+         + (f"; PostgreSQL {pg}" if pg else "")),
         f"load generator: {gen}; runs per figure: {cfg.runs} (median)" + (" [--quick: not a measurement]" if args.quick else ""),
-        f"databases: {', '.join(b.name for b in backends)}; SQLite synchronous={args.synchronous}, WAL; "
-        f"send body {len(scenarios.SEND_BODY)} bytes; single-send runs {cfg.seconds} s each",
+        (f"databases: {', '.join(b.name for b in backends)}; SQLite synchronous={args.synchronous}, WAL; "
+         f"send body {len(scenarios.SEND_BODY)} bytes; single-send runs {cfg.seconds} s each"),
     ]
     return lines
 
 
 def fmt(value: float, kind: str) -> str:
-    if value != value:
+    if math.isnan(value):
         return "-"
     if kind == "rate" or kind == "info":
         return f"{value:,.0f}"
@@ -123,7 +138,7 @@ def fmt(value: float, kind: str) -> str:
 
 
 def ratio(value: float, ceiling: float, kind: str) -> str:
-    if value != value or ceiling != ceiling or not ceiling or not value:
+    if math.isnan(value) or math.isnan(ceiling) or not ceiling or not value:
         return ""
     if kind == "rate":
         return f"{value / ceiling:.0%}"
@@ -181,9 +196,6 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
     top = header(args, cfg, backends, pg)
     print("\n".join(top), flush=True)
     started = time.perf_counter()
-    if "sends" in cfg.only:
-        log("ceiling: HTTP")
-        await scenarios.http_ceiling(cfg, results)
     if "wake" in cfg.only:
         await scenarios.event_ceiling(cfg, results)
     steps = [("sends", scenarios.single_sends), ("batch", scenarios.batch_ingest), ("wake", scenarios.device_wake),
@@ -193,7 +205,11 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
             continue
         for backend in backends:
             log(f"{name} on {backend.name}")
-            await step(backend, cfg, results)
+            try:
+                await step(backend, cfg, results)
+            except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others' figures
+                log(f"{name} on {backend.name} FAILED: {exc!r}")
+                results.note(f"{name} on {backend.name} failed: {type(exc).__name__}: {str(exc)[:300]}")
     lines = [*top, "", *table(results, backends), "", LEGEND]
     lines += [f"note: {n}" for n in results.notes]
     lines.append(f"suite took {time.perf_counter() - started:.0f} s")
@@ -203,8 +219,14 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: servers stopped, schemas dropped, directories removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args, cfg = parse(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    signal.signal(signal.SIGTERM, _stop)
     try:
         import uvloop
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import defaultdict
@@ -70,36 +71,30 @@ def log(text: str) -> None:
 # --- 1. single sends ------------------------------------------------------------------------------
 
 async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
-    async with fresh_gateway(backend) as (gw, _):
-        await send_load(gw.port, gw.key, 4, 1, cfg.generator)  # warm up: key cache, pools, statements
+    """Each run of the gateway is followed by a run of each ceiling server at the same concurrency,
+    so a ratio compares runs a few seconds apart on a shared, noisy machine."""
+    async with contextlib.AsyncExitStack() as stack:
+        targets: list[tuple[str, int, str]] = []
+        gw, _ = await stack.enter_async_context(fresh_gateway(backend))
+        targets.append((backend.name, gw.port, gw.key))
+        apps = [("bare", f"{CEILING}:{backend.name}")] + ([("framework", "fastapi-only")] if cfg.ceiling_framework else [])
+        for app, column in apps:
+            _, port = await stack.enter_async_context(ceiling_server(app))
+            targets.append((column, port, "sg_ceiling"))
+        for _, port, key in targets:
+            await send_load(port, key, 4, 1, cfg.generator)  # warm up: key cache, pools, statements
         for clients in cfg.clients:
+            label = f"{clients} client{'s' if clients > 1 else ''}"
             for run in range(cfg.runs):
-                load = await send_load(gw.port, gw.key, clients, cfg.seconds, cfg.generator)
-                log(f"{backend.name} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
-                    f"p99 {load.p99_ms:.2f} ms, {load.errors} errors")
-                if load.errors:
-                    out.note(f"{backend.name}: {load.errors} failed sends at {clients} clients (run {run + 1})")
-                label = f"{clients} client{'s' if clients > 1 else ''}"
-                out.add("1 single sends", f"{label}: accepted msg/s", "rate", backend.name, load.rate)
-                out.add("1 single sends", f"{label}: p50 ms", "ms", backend.name, load.p50_ms)
-                out.add("1 single sends", f"{label}: p99 ms", "ms", backend.name, load.p99_ms)
-
-
-async def http_ceiling(cfg: Config, out: Results) -> None:
-    apps = [("bare", CEILING)] + ([("framework", "fastapi-only")] if cfg.ceiling_framework else [])
-    for app, column in apps:
-        async with ceiling_server(app) as (_, port):
-            await send_load(port, "x", 4, 1, cfg.generator)
-            for clients in cfg.clients:
-                for _ in range(cfg.runs):
-                    load = await send_load(port, "sg_ceiling", clients, cfg.seconds, cfg.generator)
+                for column, port, key in targets:
+                    load = await send_load(port, key, clients, cfg.seconds, cfg.generator)
+                    log(f"{column} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
+                        f"p99 {load.p99_ms:.2f} ms, {load.errors} errors")
                     if load.errors:
-                        out.note(f"ceiling {app}: {load.errors} failed requests at {clients} clients")
-                    label = f"{clients} client{'s' if clients > 1 else ''}"
+                        out.note(f"{column}: {load.errors} failed sends at {clients} clients (run {run + 1})")
                     out.add("1 single sends", f"{label}: accepted msg/s", "rate", column, load.rate)
                     out.add("1 single sends", f"{label}: p50 ms", "ms", column, load.p50_ms)
                     out.add("1 single sends", f"{label}: p99 ms", "ms", column, load.p99_ms)
-                log(f"ceiling {app} c={clients}: {load.rate:.0f}/s")
 
 
 # --- 2. batch ingest -------------------------------------------------------------------------------
@@ -175,6 +170,7 @@ async def device_wake(backend: Backend, cfg: Config, out: Results) -> None:
             for run in range(cfg.runs):
                 latencies = []
                 for _ in range(cfg.wake_samples):
+                    await poll.reopen_if_closed()
                     poll.send(poll_raw)
                     got = asyncio.ensure_future(_received(poll))
                     await asyncio.sleep(cfg.wake_settle)

@@ -19,7 +19,7 @@ def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
         "--batch-sizes", "500,1000", "--batch-chunk", "500", "--wake-samples", "10", "--dispatch-total", "500",
         "--dispatch-phones", "3", "--listing-rows", "5000", "--listing-queries", "5",
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "| scenario | figure | SQLite | ceiling | ratio |" in out
