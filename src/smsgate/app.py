@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from smsgate import __version__
 from smsgate.api import problems
+from smsgate.api.hot import HotPaths
 from smsgate.api import routes as api_routes
 from smsgate.channels.simulator import Simulator
 from smsgate.config import Settings
@@ -145,6 +146,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     api.state.gateway = app.gateway
     api.state.app = app
     problems.install(api)
+    api.add_middleware(HotPaths)
     api.include_router(api_routes.router)
     api.include_router(device_routes.router)
     android_doors.install(api)

@@ -368,14 +368,14 @@ class Gateway:
             remaining = deadline - time.monotonic()
             if leased or remaining <= 0:
                 return leased
-            self.hub.waiting += 1
+            self.hub.polls[device.id] += 1
             try:  # a limited device looks again each second: its pace or window may open without a wake-up
                 await asyncio.wait_for(woken.wait(), min(remaining, 1.0) if _limited(device) else remaining)
             except TimeoutError:
                 if time.monotonic() >= deadline:
                     return []
             finally:
-                self.hub.waiting -= 1
+                self.hub.polls[device.id] -= 1
 
     async def report(self, device: Device, reports: Sequence[Report]) -> list[ReportResult]:
         results = await self.store.report(account_id=device.account_id, device_id=device.id, reports=reports, now=self.clock.now())

@@ -39,11 +39,10 @@ async def send(server: Server, **fields: Any) -> int:
 async def test_a_waiting_phone_is_woken_by_a_send(server: Server) -> None:
     await without_simulator(server)
     hub = server.app.gateway.hub
-    _, device = await phone(server)
+    device_id, device = await phone(server)
     async with device:
-        before = hub.waiting
         poll = asyncio.create_task(device.get("/device/v1/messages", params={"wait": 10}))
-        await eventually(lambda: asyncio.sleep(0, hub.waiting), lambda n: n > before)
+        await eventually(lambda: asyncio.sleep(0, hub.is_waiting(device_id)), lambda waiting: waiting)
         assert not poll.done()
         message_id = await send(server)
         answer = await poll

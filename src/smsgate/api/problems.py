@@ -63,10 +63,11 @@ def _door(request: Request) -> Door | None:
 def install(app: FastAPI) -> None:
     """Problem answers everywhere, except on the paths of a door that renders its own."""
     for kind in (errors.GatewayError, RequestValidationError, HTTPException, Exception):
-        app.add_exception_handler(kind, _handle)
+        app.add_exception_handler(kind, render)
 
 
-async def _handle(request: Request, exc: Exception) -> Response:
+async def render(request: Request, exc: Exception) -> Response:
+    """The answer for an error: the door's own format on a dialect's paths, problem+json elsewhere."""
     door = _door(request)
     if door is not None:
         if not isinstance(exc, (errors.GatewayError, RequestValidationError, HTTPException)):

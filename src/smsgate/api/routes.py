@@ -16,6 +16,7 @@ from smsgate.core.accounts import Account
 from smsgate.core.devices import DeviceChanges, Kind, Limits
 from smsgate.core.messages import MessageFilter, Priority, State
 from smsgate.core.requests import SendRequest
+from smsgate.service import Gateway
 
 router = APIRouter(prefix="/api/v1")
 Caller = Annotated[Account, Depends(auth.account)]
@@ -37,18 +38,28 @@ def send_request(body: schemas.SendBody) -> SendRequest:
     )
 
 
+async def accept_one(gateway: Gateway, body: schemas.SendBody, account: Account) -> Response:
+    sent = await gateway.send(send_request(body), account=account)
+    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+
+
+async def accept_batch(gateway: Gateway, body: schemas.BatchBody, account: Account) -> Response:
+    sent = await gateway.send_batch([send_request(m) for m in body.messages], account=account)
+    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+
+
+# These two are served by api/hot.py beneath FastAPI's router (the same code, a fifth of the
+# overhead); the declarations document them in the OpenAPI and serve if the hot path is off.
 @router.post("/messages", status_code=201, response_model=schemas.MessagesOut, tags=["messages"])
 async def send(body: schemas.SendBody, request: Request, account: Caller) -> Response:
     """Send one text to one or many recipients: one message per recipient, all or none."""
-    sent = await gateway_of(request).send(send_request(body), account=account)
-    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+    return await accept_one(gateway_of(request), body, account)
 
 
 @router.post("/messages/batch", status_code=201, response_model=schemas.MessagesOut, tags=["messages"])
 async def send_batch(body: schemas.BatchBody, request: Request, account: Caller) -> Response:
     """Many different messages in one request; each `reference` comes back beside its id."""
-    sent = await gateway_of(request).send_batch([send_request(m) for m in body.messages], account=account)
-    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+    return await accept_batch(gateway_of(request), body, account)
 
 
 def _cursor(cursor: str | None) -> int | None:

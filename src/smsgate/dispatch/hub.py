@@ -8,7 +8,7 @@ on PostgreSQL with several nodes, through LISTEN/NOTIFY).
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 
@@ -16,7 +16,7 @@ class Hub:
     def __init__(self) -> None:
         self._events: dict[int, dict[int, asyncio.Event]] = defaultdict(dict)  # account -> device -> event
         self.streams = Streams()  # phones listening on an event stream (SSE)
-        self.waiting = 0  # long-polls waiting right now (Gateway.pull counts them)
+        self.polls: Counter[int] = Counter()  # device -> its long-polls waiting right now (Gateway.pull counts)
 
     def event(self, account_id: int, device_id: int) -> asyncio.Event:
         devices = self._events[account_id]
@@ -38,6 +38,14 @@ class Hub:
             event = devices.pop(device_id, None)
             if event is not None:
                 event.set()
+
+    @property
+    def waiting(self) -> int:
+        """Long-polls waiting right now, of all devices."""
+        return sum(self.polls.values())
+
+    def is_waiting(self, device_id: int) -> bool:
+        return self.polls[device_id] > 0
 
     def notify_many(self, targets: Iterable[tuple[int, int | None]]) -> None:
         for account_id, device_id in set(targets):
