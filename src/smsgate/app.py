@@ -142,6 +142,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
         version=__version__,
         summary="A self-hosted SMS gateway: the native API. Errors are problem+json (RFC 9457).",
         lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False},  # it read the environment on every request
     )
     api.state.gateway = app.gateway
     api.state.app = app

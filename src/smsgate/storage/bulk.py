@@ -38,6 +38,19 @@ def pg_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
 
 
+def _memo(convert: Any) -> Any:
+    """A batch shares a handful of distinct times (its created_at, its validity): convert each once."""
+    seen: dict[datetime | None, Any] = {}
+
+    def cached(value: datetime | None) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = convert(value)
+        return found
+
+    return cached
+
+
 def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
     queued = new.state is State.QUEUED
     return (
@@ -56,12 +69,14 @@ async def insert(connection: AsyncConnection, news: Sequence[NewMessage], *, is_
         first = (await cursor.fetchone())[0] + 1
         await cursor.close()
         ids = list(range(first, first + len(news)))
-        await raw.executemany(_SQLITE_INSERT, [_row(i, n, sqlite_time) for i, n in zip(ids, news, strict=True)])
+        time = _memo(sqlite_time)
+        await raw.executemany(_SQLITE_INSERT, [_row(i, n, time) for i, n in zip(ids, news, strict=True)])
         return ids
     found = await raw.fetch(
         "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)", len(news)
     )
     ids = [r[0] for r in found]
-    records = [_row(i, n, pg_time) for i, n in zip(ids, news, strict=True)]
+    time = _memo(pg_time)
+    records = [_row(i, n, time) for i, n in zip(ids, news, strict=True)]
     await raw.copy_records_to_table("messages", records=records, columns=list(COLUMNS))
     return ids

@@ -52,31 +52,8 @@ def message(row: Mapping[str, Any]) -> Message:
     )
 
 
-def new_message_values(new: NewMessage) -> dict[str, Any]:
-    state = new.state
-    return {
-        "account_id": new.account_id,
-        "to": new.to,
-        "to_original": new.to_original,
-        "country": new.country,
-        "text": new.text,
-        "encoding": new.encoding,
-        "segments": new.segments,
-        "state": state.value,
-        "priority": new.priority,
-        "devices": ",".join(map(str, new.devices)),
-        "device_id": new.device_id,
-        "sim_slot": new.sim_slot,
-        "reference": new.reference,
-        "send_at": new.send_at,
-        "valid_until": new.valid_until,
-        "created_at": new.created_at,
-        "queued_at": new.created_at if state is State.QUEUED else None,
-    }
-
-
 def stored(new: NewMessage, message_id: int) -> Message:
-    values = new_message_values(new)
+    state = new.state
     return Message(
         id=message_id,
         account_id=new.account_id,
@@ -86,7 +63,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
         text=new.text,
         encoding=new.encoding,
         segments=new.segments,
-        state=State(values["state"]),
+        state=state,
         priority=new.priority,
         devices=new.devices,
         device_id=new.device_id,
@@ -95,7 +72,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
         send_at=new.send_at,
         valid_until=new.valid_until,
         created_at=new.created_at,
-        queued_at=values["queued_at"],
+        queued_at=new.created_at if state is State.QUEUED else None,
     )
 
 
