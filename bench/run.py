@@ -156,7 +156,7 @@ def table(results: Results, backends: list[Backend]) -> list[str]:
     if framework:
         heads.append("FastAPI only, no store")
     lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(heads) - 2)) + "|"]
-    for row in sorted(results.rows.values(), key=lambda r: r.scenario[:1]):
+    for row in sorted(results.rows.values(), key=lambda r: (r.scenario[:1], r.scenario)):
         cells = [row.scenario, row.metric]
         for b in backends:
             value = median(row.values.get(b.name, []))
@@ -170,7 +170,8 @@ def table(results: Results, backends: list[Backend]) -> list[str]:
 
 LEGEND = (
     "ratio: for msg/s the share of the ceiling reached; for ms how many times the ceiling. Ceilings: 1 = a bare "
-    "ASGI app answering a constant on the same uvicorn+uvloop+httptools stack, same load generator; 2 = a raw "
+    "ASGI app answering a constant on the same uvicorn+uvloop+httptools stack, same load generator (for the "
+    "SemySMS rows: the same GET sms.php request); 2 = a raw "
     "executemany of the same rows into the same schema in transactions of the same size, as durable (SQLite "
     "synchronous as the gateway; PostgreSQL asyncpg); 3 = an asyncio.Event set and awaited in-process (uvloop). "
     "4: 'pull' is one long-poll request that came back with work (wait=1) - the time from asking to holding it."

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import orjson
 
 from bench import bulk
-from bench.client import Answer, Connection, encode, expect
-from bench.load import SEND_BODY, percentile, send_load, summarise
+from bench.client import Answer, Connection, connect, encode, expect
+from bench.load import NATIVE, SEMYSMS, SEND_BODY, Route, percentile, send_load, summarise
 from bench.server import HOST, Backend, Database, ceiling_server, fresh_gateway, start_gateway
 
 CEILING = "ceiling"
@@ -70,31 +70,62 @@ def log(text: str) -> None:
 
 # --- 1. single sends ------------------------------------------------------------------------------
 
+SEMYSMS_SCENARIO = "1 single sends, SemySMS GET sms.php"
+
+
+async def check_route(port: int, key: str, route: Route) -> None:
+    """One request of the route before the load: it must be accepted, or the figures would be of errors."""
+    conn = await connect(HOST, port)
+    try:
+        answer = await conn.request(route.method, route.path_for(key), token=key if route.bearer else None,
+                                    body=route.body)
+    finally:
+        await conn.close()
+    if not 200 <= answer.status < 300 or (route.expect is not None and route.expect not in answer.body):
+        raise RuntimeError(f"{route.name} send refused before the load: HTTP {answer.status} {answer.body[:300]!r}")
+
+
 async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
     """Each run of the gateway is followed by a run of each ceiling server at the same concurrency,
-    so a ratio compares runs a few seconds apart on a shared, noisy machine."""
+    so a ratio compares runs a few seconds apart on a shared, noisy machine. The native send, then
+    the same message through SemySMS's sms.php (a GET, key in the query) and the bare ceiling on it."""
     async with contextlib.AsyncExitStack() as stack:
-        targets: list[tuple[str, int, str]] = []
+        # (scenario, column, port, key, route)
+        targets: list[tuple[str, str, int, str, Route]] = []
         gw, _ = await stack.enter_async_context(fresh_gateway(backend))
-        targets.append((backend.name, gw.port, gw.key))
+        native = "1 single sends"
+        targets.append((native, backend.name, gw.port, gw.key, NATIVE))
         apps = [("bare", f"{CEILING}:{backend.name}")] + ([("framework", "fastapi-only")] if cfg.ceiling_framework else [])
+        bare_port = 0
         for app, column in apps:
             _, port = await stack.enter_async_context(ceiling_server(app))
-            targets.append((column, port, "sg_ceiling"))
-        for _, port, key in targets:
-            await send_load(port, key, 4, 1, cfg.generator)  # warm up: key cache, pools, statements
+            targets.append((native, column, port, "sg_ceiling", NATIVE))
+            if app == "bare":
+                bare_port = port
+        targets.append((SEMYSMS_SCENARIO, backend.name, gw.port, gw.key, SEMYSMS))
+        targets.append((SEMYSMS_SCENARIO, f"{CEILING}:{backend.name}", bare_port, "sg_ceiling", SEMYSMS.unchecked()))
+        await check_route(gw.port, gw.key, NATIVE)
+        await check_route(gw.port, gw.key, SEMYSMS)
+        for _, _, port, key, route in targets:
+            await send_load(port, key, 4, 1, cfg.generator, route)  # warm up: key cache, pools, statements
         for clients in cfg.clients:
             label = f"{clients} client{'s' if clients > 1 else ''}"
             for run in range(cfg.runs):
-                for column, port, key in targets:
-                    load = await send_load(port, key, clients, cfg.seconds, cfg.generator)
-                    log(f"{column} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
-                        f"p99 {load.p99_ms:.2f} ms, {load.errors} errors")
+                for scenario, column, port, key, route in targets:
+                    load = await send_load(port, key, clients, cfg.seconds, cfg.generator, route)
+                    name = column if route.name == "native" else f"{column} {route.name}"
+                    log(f"{name} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
+                        f"p99 {load.p99_ms:.2f} ms, {load.errors} errors of {load.requests} "
+                        f"({load.non_2xx} non-2xx, {load.wrong} 2xx refused)")
                     if load.errors:
-                        out.note(f"{column}: {load.errors} failed sends at {clients} clients (run {run + 1})")
-                    out.add("1 single sends", f"{label}: accepted msg/s", "rate", column, load.rate)
-                    out.add("1 single sends", f"{label}: p50 ms", "ms", column, load.p50_ms)
-                    out.add("1 single sends", f"{label}: p99 ms", "ms", column, load.p99_ms)
+                        out.note(f"{name}: {load.errors} of {load.requests} sends failed at {clients} clients (run "
+                                 f"{run + 1}): {load.non_2xx} non-2xx answers, {load.wrong} answers without "
+                                 f"{(route.expect or b'a 2xx').decode()}, the rest socket errors or timeouts")
+                    elif route.expect is not None:
+                        out.note(f"{name}: every answer checked ({route.expect.decode()} in a 2xx), none refused")
+                    out.add(scenario, f"{label}: accepted msg/s", "rate", column, load.rate)
+                    out.add(scenario, f"{label}: p50 ms", "ms", column, load.p50_ms)
+                    out.add(scenario, f"{label}: p99 ms", "ms", column, load.p99_ms)
 
 
 # --- 2. batch ingest -------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "| scenario | figure | SQLite | ceiling | ratio |" in out
-    for scenario in ("1 single sends", "2 batch ingest", "3 device wake", "4 dispatch", "5 listings", "6 memory"):
+    for scenario in ("1 single sends", "1 single sends, SemySMS GET sms.php", "2 batch ingest", "3 device wake", "4 dispatch", "5 listings", "6 memory"):
         assert f"| {scenario} |" in out, out[-3000:]
     assert "Python " in out and "cores" in out
+    # the vendor path must really accept (code "0"), not answer its errors with HTTP 200
+    assert "note: sqlite semysms: every answer checked" in out, out[-3000:]
+    assert not [x for x in out.splitlines() if x.startswith("note: sqlite semysms:") and "failed" in x], out[-3000:]
