@@ -366,6 +366,8 @@ class Gateway:
             now = self.clock.now()
             leased = await self.store.lease(device_id=device.id, limit=limit, now=now, until=now + self.policy.lease_time)
             remaining = deadline - time.monotonic()
+            if leased:
+                self.hub.served[device.id] = time.monotonic()
             if leased or remaining <= 0:
                 return leased
             self.hub.polls[device.id] += 1

@@ -229,3 +229,22 @@ async def test_device_queue_shows_counts_usage_and_readiness(gw) -> None:
     assert state.waiting is Waiting.AT_QUOTA
     [waiting_id] = [m.id for m in (await gw.list(_all(), account=account)).items if m.state is State.QUEUED]
     assert (await gw.why(waiting_id, account=account))[0] is Waiting.AT_QUOTA
+
+
+async def test_waiting_devices_are_woken_least_recently_served_first(gw, backend: str) -> None:
+    import asyncio
+
+    if backend == "postgres":
+        pytest.skip("on PostgreSQL woken leases run side by side in the database: the wake order is a bias there")
+    account = await owner(gw)
+    busy, idle = await phone(gw, account, "busy"), await phone(gw, account, "idle")
+    busy_device, idle_device = await gw.get_device(busy, account=account), await gw.get_device(idle, account=account)
+    await send(gw, account)
+    assert len(await gw.pull(busy_device, limit=1)) == 1  # busy was served just now
+    waits = [asyncio.create_task(gw.pull(d, limit=1, wait=5)) for d in (busy_device, idle_device)]
+    while not (gw.hub.is_waiting(busy) and gw.hub.is_waiting(idle)):
+        await asyncio.sleep(0.01)
+    [message_id] = await send(gw, account)
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    assert [m.id for m in waits[1].result()] == [message_id]  # the idle one took it
+    waits[0].cancel()

@@ -16,6 +16,7 @@ class Hub:
     def __init__(self) -> None:
         self._events: dict[int, dict[int, asyncio.Event]] = defaultdict(dict)  # account -> device -> event
         self.streams = Streams()  # phones listening on an event stream (SSE)
+        self.served: dict[int, float] = {}  # device -> when it was last handed work (monotonic)
         self.polls: Counter[int] = Counter()  # device -> its long-polls waiting right now (Gateway.pull counts)
 
     def event(self, account_id: int, device_id: int) -> asyncio.Event:
@@ -30,9 +31,9 @@ class Hub:
         devices = self._events.get(account_id)
         if not devices:
             return
-        if device_id is None:
-            for event in devices.values():
-                event.set()
+        if device_id is None:  # least recently served first: the first woken leases first
+            for waiting in sorted(devices, key=lambda d: self.served.get(d, 0.0)):
+                devices[waiting].set()
             devices.clear()
         else:
             event = devices.pop(device_id, None)
