@@ -16,14 +16,12 @@ import sqlite3
 from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bench import bulk
 from bench.server import Backend, Database, start_gateway
 from smsgate.core.messages import MessageFilter, State
 from smsgate.storage import messages as store
-from smsgate.storage.sql import messages as t
 
 
 def filters(data: bulk.DataSet) -> dict[str, MessageFilter]:
@@ -39,7 +37,7 @@ def filters(data: bulk.DataSet) -> dict[str, MessageFilter]:
 
 
 def statement(account_id: int, f: MessageFilter, dialect: Any) -> str:
-    query = select(t).where(*store._where(account_id, f)).order_by(t.c.id.desc()).limit(f.limit + 1)
+    query = store.listing(account_id, f)
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 

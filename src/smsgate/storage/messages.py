@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.core import errors, routing
@@ -85,6 +85,25 @@ def _for_devices(device_ids: tuple[int, ...]) -> ColumnElement[bool]:
     named = [("," + t.c.devices + ",").like(f"%,{int(d)},%") for d in device_ids]
     waiting = and_(t.c.device_id.is_(None), or_(*named)) if named else false()
     return or_(t.c.device_id.in_(device_ids), waiting)
+
+
+def listing(account_id: int, f: MessageFilter) -> Select[Any]:
+    """The SELECT of a listing, newest (or oldest) first by id.
+
+    With a time range and nothing that bounds the ids, walking the id index from the top would
+    read every newer row of the account before the range (PostgreSQL chose that and read 633,000
+    rows for one day out of a million): there the range is read from the (account, created_at)
+    index instead, only the ids are sorted (`id + 0` keeps the planner off the id index), and the
+    page's rows are fetched by id.
+    """
+    where = _where(account_id, f)
+    by_id = t.c.id.asc() if f.ascending else t.c.id.desc()
+    timed = (f.since is not None or f.until is not None) and f.min_id is None and f.max_id is None and f.ids is None
+    if not timed:
+        return select(t).where(*where).order_by(by_id).limit(f.limit + 1)
+    key = t.c.id + 0
+    page = select(t.c.id).where(*where).order_by(key.asc() if f.ascending else key.desc()).limit(f.limit + 1)
+    return select(t).where(t.c.id.in_(page.scalar_subquery())).order_by(by_id)
 
 
 class MessageStore:
@@ -167,8 +186,7 @@ class MessageStore:
         return message
 
     async def list(self, account_id: int, f: MessageFilter) -> Page[Message]:
-        order = t.c.id.asc() if f.ascending else t.c.id.desc()
-        statement = select(t).where(*_where(account_id, f)).order_by(order).limit(f.limit + 1)
+        statement = listing(account_id, f)
         async with self._db.read() as connection:
             found = [rows.message(r) for r in (await connection.execute(statement)).mappings()]
         more = len(found) > f.limit

@@ -178,7 +178,7 @@ messages = Table(
     Column("last_device_id", Id),  # the device that failed it last: others go first
     Column("sim_used", SmallInteger),  # the SIM slot it was handed out on
     # the listings every door offers: by account + time, id, phone, device, status
-    Index("ix_messages_account_created", "account_id", "created_at"),
+    Index("ix_messages_account_created", "account_id", "created_at", "id"),  # id: time-range pages read the index only
     Index("ix_messages_account_id", "account_id", "id"),
     Index("ix_messages_account_to", "account_id", "to", "id"),
     Index("ix_messages_account_device", "account_id", "device_id", "id"),

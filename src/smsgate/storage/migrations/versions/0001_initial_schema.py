@@ -121,7 +121,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_messages_account_created', ['account_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_messages_account_created', ['account_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_messages_account_device', ['account_id', 'device_id', 'id'], unique=False)
         batch_op.create_index('ix_messages_account_id', ['account_id', 'id'], unique=False)
         batch_op.create_index('ix_messages_account_state', ['account_id', 'state', 'id'], unique=False)
