@@ -201,11 +201,15 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
         await scenarios.event_ceiling(cfg, results)
     steps = [("sends", scenarios.single_sends), ("batch", scenarios.batch_ingest), ("wake", scenarios.device_wake),
              ("dispatch", scenarios.dispatch), ("listings", scenarios.listings)]
+    first = commit()
     for name, step in steps:
         if name not in cfg.only:
             continue
         for backend in backends:
-            log(f"{name} on {backend.name}")
+            now = commit()  # each scenario starts a fresh `smsgate serve` from the work tree as it is now
+            log(f"{name} on {backend.name} (commit {now})")
+            if now != first:
+                results.note(f"{name} on {backend.name} ran commit {now} (the header's is from the start)")
             try:
                 await step(backend, cfg, results)
             except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others' figures
