@@ -89,6 +89,8 @@ class Gateway:
         self.policy = policy
         self._hasher = PasswordHasher()
         self._keys: dict[str, tuple[Account, float]] = {}
+        self._phones: dict[str, tuple[Device, float]] = {}  # device token hash -> device, until
+        self._beats: dict[int, datetime] = {}  # device -> when its last empty heartbeat was written
 
     # --- accounts, keys, sign-in --------------------------------------------------------------
 
@@ -294,21 +296,42 @@ class Gateway:
             if not 1 <= len(changes.name.strip()) <= 200:
                 raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
             changes = dataclasses.replace(changes, name=changes.name.strip())  # as register_device keeps it
+        self._forget(device_id)
         return await self.directory.change_device(account.id, device_id, changes)
 
     async def archive_device(self, device_id: int, *, account: Account) -> Device:
+        self._forget(device_id)
         return await self.directory.archive_device(account.id, device_id)
 
     async def authenticate_device(self, token: str | None) -> Device:
         if not token:
             raise errors.Unauthorized("a device token is required")
-        device = await self.directory.find_device_by_token(accounts.secret_hash(token.strip()))
+        token_hash = accounts.secret_hash(token.strip())
+        cached = self._phones.get(token_hash)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        device = await self.directory.find_device_by_token(token_hash)
         if device is None or device.archived:
             raise errors.Unauthorized("the device token is wrong or revoked")
+        self._phones[token_hash] = (device, time.monotonic() + self.policy.key_cache_ttl)
         return device
 
+    def _forget(self, device_id: int) -> None:
+        """A changed device is read afresh on its next request (here; other nodes within the cache TTL)."""
+        for token_hash in [h for h, (d, _) in self._phones.items() if d.id == device_id]:
+            del self._phones[token_hash]
+
     async def heartbeat(self, device: Device, beat: Heartbeat) -> None:
-        await self.directory.heartbeat(device.id, beat, now=self.clock.now())
+        """An empty heartbeat (a poll) is written at most every 10 s: "last seen" needs no more."""
+        now = self.clock.now()
+        if beat == Heartbeat():
+            last = self._beats.get(device.id)
+            if last is not None and timedelta(0) <= now - last < timedelta(seconds=10):
+                return
+            self._beats[device.id] = now
+        else:
+            self._forget(device.id)
+        await self.directory.heartbeat(device.id, beat, now=now)
 
     # --- visibility: what waits, and why -------------------------------------------------------
 

@@ -256,13 +256,39 @@ class MessageStore:
     async def report(
         self, *, account_id: int, device_id: int, reports: Sequence[Report], now: datetime
     ) -> list[ReportResult]:
-        results: list[ReportResult] = []
+        results: dict[int, ReportResult] = {}  # by the report's place in the batch
         async with self._db.write() as connection:
-            for report in reports:
-                results.append(await self._apply(connection, account_id, device_id, report, now))
-            if not self._db.is_sqlite and any(r.applied and r.state is State.QUEUED for r in results):
+            for group in _groups(reports):  # a phone's batch is mostly one status: one UPDATE for it
+                done = {}
+                if len(group) > 1:
+                    done = await self._apply_many(connection, account_id, device_id, [r for _, r in group], now)
+                for index, report in group:
+                    results[index] = done.get(report.message_id) or await self._apply(
+                        connection, account_id, device_id, report, now
+                    )
+            results_in_order = [results[i] for i in range(len(reports))]
+            if not self._db.is_sqlite and any(r.applied and r.state is State.QUEUED for r in results_in_order):
                 await notify.announce(connection, [account_id])
-        return results
+        return results_in_order
+
+    async def _apply_many(
+        self, connection: AsyncConnection, account_id: int, device_id: int, group: list[Report], now: datetime
+    ) -> dict[int, ReportResult]:
+        """Reports of one status, time and reason at once; the ones it could not apply are left to _apply."""
+        first = group[0]
+        statement = (
+            update(t)
+            .where(
+                t.c.id.in_([r.message_id for r in group]),
+                t.c.account_id == account_id,
+                t.c.device_id == device_id,
+                t.c.state.in_([s.value for s in SOURCES[first.state]]),
+            )
+            .values(_report_values(first, first.at or now))
+            .returning(t.c.id)
+        )
+        applied = set((await connection.execute(statement)).scalars())
+        return {i: ReportResult(message_id=i, applied=True, state=first.state) for i in applied}
 
     async def _apply(
         self, connection: AsyncConnection, account_id: int, device_id: int, report: Report, now: datetime
@@ -270,13 +296,7 @@ class MessageStore:
         at = report.at or now
         if report.state is State.FAILED and await self._retry_elsewhere(connection, account_id, device_id, report, now):
             return ReportResult(message_id=report.message_id, applied=True, state=State.QUEUED, detail="will be retried")
-        values: dict[str, Any] = {"state": report.state.value, STAMP[report.state]: at, "lease_until": None}
-        if report.state in (State.FAILED, State.UNDELIVERED):
-            values["reason"] = (report.reason.value if report.reason else "generic")
-        if report.state is State.QUEUED:  # given back: any eligible device may take it again
-            values.update(leased_at=None, taken_at=None, device_id=None, queued_at=at)
-        for earlier in _EARLIER.get(report.state, ()):
-            values[earlier] = func.coalesce(t.c[earlier], at)
+        values = _report_values(report, at)
         statement = (
             update(t)
             .where(
@@ -405,6 +425,30 @@ _EARLIER = {
     State.DELIVERED: ("taken_at", "sent_at"),
     State.UNDELIVERED: ("taken_at", "sent_at"),
 }
+
+
+def _report_values(report: Report, at: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {"state": report.state.value, STAMP[report.state]: at, "lease_until": None}
+    if report.state in (State.FAILED, State.UNDELIVERED):
+        values["reason"] = report.reason.value if report.reason else "generic"
+    if report.state is State.QUEUED:  # given back: any eligible device may take it again
+        values.update(leased_at=None, taken_at=None, device_id=None, queued_at=at)
+    for earlier in _EARLIER.get(report.state, ()):
+        values[earlier] = func.coalesce(t.c[earlier], at)
+    return values
+
+
+def _groups(reports: Sequence[Report]) -> list[list[tuple[int, Report]]]:
+    """Reports in batches of the same status, time and reason, first ones first; duplicates of an id
+    stay apart (each is applied in turn). Failures are never grouped: each may be retried elsewhere."""
+    groups: dict[tuple[Any, ...], list[tuple[int, Report]]] = {}
+    seen: set[int] = set()
+    for index, report in enumerate(reports):
+        alone = report.state is State.FAILED or report.message_id in seen
+        key = (index,) if alone else (report.state, report.at, report.reason)
+        groups.setdefault(key, []).append((index, report))
+        seen.add(report.message_id)
+    return list(groups.values())
 
 
 def _fields(f: MessageFilter) -> dict[str, Any]:
