@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from smsgate import __version__
 from smsgate.api import problems
-from smsgate.api.hot import HotPaths
+from smsgate.api.hot import NATIVE, HotPaths
 from smsgate.api import routes as api_routes
 from smsgate.channels.simulator import Simulator
 from smsgate.config import Settings
@@ -147,7 +147,8 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     api.state.gateway = app.gateway
     api.state.app = app
     problems.install(api)
-    api.add_middleware(HotPaths)
+    hot = {**NATIVE, **{(method, f"{semysms_routes.PREFIX}/sms.php"): semysms_routes.send_one for method in ("GET", "POST")}}
+    api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
     api.include_router(device_routes.router)
     android_doors.install(api)
