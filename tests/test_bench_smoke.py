@@ -29,3 +29,10 @@ def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
     # the vendor path must really accept (code "0"), not answer its errors with HTTP 200
     assert "note: sqlite semysms: every answer checked" in out, out[-3000:]
     assert not [x for x in out.splitlines() if x.startswith("note: sqlite semysms:") and "failed" in x], out[-3000:]
+
+
+async def test_the_lease_benchmark_runs(capsys) -> None:
+    from bench import leases
+
+    await leases.run("sqlite", 300, 3, 50, leases.PG_URL)
+    assert "300 leased by 3 phones" in capsys.readouterr().out
