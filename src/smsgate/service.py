@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from smsgate.core import accounts, errors, numbers, routing, segments
 from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.attempts import Attempts
 from smsgate.core.clock import SystemClock
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
 from smsgate.core.messages import (
@@ -89,6 +90,7 @@ class Gateway:
         self.policy = policy
         self._hasher = PasswordHasher()
         self._keys: dict[str, tuple[Account, float]] = {}
+        self._attempts = Attempts()  # failed sign-ins (codes, passwords), per client and in all
         self._phones: dict[str, tuple[Device, float]] = {}  # device token hash -> device, until
         self._beats: dict[int, datetime] = {}  # device -> when its last empty heartbeat was written
 
@@ -532,9 +534,12 @@ class Gateway:
                 return code, now + valid_for
         raise errors.Unavailable("no free sign-in code right now; try again")
 
-    async def sign_in_with_code(self, code: str) -> Account:
-        account_id = await self.links.take_code(accounts.secret_hash(code.strip()), now=self.clock.now())
+    async def sign_in_with_code(self, code: str, *, client: str = "") -> Account:
+        now = self.clock.now()
+        self._attempts.check(client, now)
+        account_id = await self.links.take_code(accounts.secret_hash(code.strip()), now=now)
         if account_id is None:
+            self._attempts.failed(client, now)
             raise errors.Unauthorized("the sign-in code is wrong or expired")
         return await self.directory.get_account(account_id)
 

@@ -347,3 +347,15 @@ async def test_an_outage_answers_5xx_never_401(server: Server, tenant: Tenant, p
     assert answer.status_code == 500 and pulled.status_code == 500
     assert answer.json() == {"message": "the gateway failed to do this; it has been logged", "code": 500}
     assert (await phone.patch_device()).status_code == 204
+
+
+async def test_guessing_sign_in_codes_is_stopped(server) -> None:
+    from tests.android.emulator import Phone
+
+    phone = Phone(server.url, name="guesser")
+    try:
+        answers = [(await phone.register(code=f"{n:06d}")).status_code for n in range(12)]
+    finally:
+        await phone.close()
+    assert answers[:10] == [401] * 10
+    assert answers[10:] == [429, 429]

@@ -21,6 +21,7 @@ STATUS: Final[dict[type[errors.GatewayError], int]] = {
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.TooManyAttempts: 429,
     errors.Unavailable: 503,
 }
 

@@ -56,5 +56,9 @@ class IllegalMove(Conflict):
     """This status change is not allowed."""
 
 
+class TooManyAttempts(GatewayError):
+    """Too many failed attempts; wait and try again."""
+
+
 class Unavailable(GatewayError):
     """The gateway is temporarily unable to do this; try again."""

@@ -120,7 +120,7 @@ async def _registrant(request: Request) -> Account:
     if scheme == "basic" and value:
         return await gateway.login(*_basic(value))
     if scheme == "code" and value:
-        return await gateway.sign_in_with_code(value)
+        return await gateway.sign_in_with_code(value, client=request.client.host if request.client else "")
     raise errors.Unauthorized("set the app's private token to an API key of your smsgate account, or sign in")
 
 
