@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -26,10 +26,11 @@ STATUS: Final[dict[type[errors.GatewayError], int]] = {
 }
 
 
-def status_of(error: errors.GatewayError) -> int:
+def status_of(error: errors.GatewayError, table: Mapping[type[errors.GatewayError], int] = STATUS) -> int:
+    """The status of the most specific kind of error the table names (400 if none)."""
     for kind in type(error).__mro__:
-        if kind in STATUS:
-            return STATUS[kind]  # type: ignore[index]
+        if kind in table:
+            return table[kind]  # type: ignore[index]
     return 400
 
 

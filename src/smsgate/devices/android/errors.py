@@ -14,19 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from smsgate.api import problems
 from smsgate.core import errors
 
 log = logging.getLogger(__name__)
 
-STATUS: Final[dict[type[errors.GatewayError], int]] = {
-    errors.InvalidInput: 400,
-    errors.Unauthorized: 401,
-    errors.Forbidden: 403,
-    errors.NotFound: 404,
-    errors.Conflict: 409,
-    errors.TooManyAttempts: 429,
-    errors.Unavailable: 503,
-}
+STATUS: Final = {**problems.STATUS, errors.InvalidInput: 400}  # the app's server answers 400, not 422
 
 
 def answer(status: int, message: str) -> JSONResponse:
@@ -35,14 +28,13 @@ def answer(status: int, message: str) -> JSONResponse:
 
 async def render(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.GatewayError):
-        status = next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 400)
-        return answer(status, exc.detail)
+        return answer(problems.status_of(exc, STATUS), exc.detail)
     if isinstance(exc, RequestValidationError):
-        problems = [
+        issues = [
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg', '')}"
             for e in exc.errors()[:5]
         ]
-        return answer(400, "; ".join(problems) or "the request is not valid")
+        return answer(400, "; ".join(issues) or "the request is not valid")
     if isinstance(exc, HTTPException):
         return answer(exc.status_code, str(exc.detail))
     return answer(500, "the gateway failed to do this; it has been logged")
