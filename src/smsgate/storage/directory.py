@@ -13,7 +13,7 @@ from smsgate.core import errors
 from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
 from smsgate.core.messages import Inbound, MessageFilter, NewInbound, Page
-from smsgate.storage import rows
+from smsgate.storage import filters, rows
 from smsgate.storage.database import Database
 from smsgate.storage.sql import accounts, api_keys, devices, inbound
 
@@ -204,26 +204,11 @@ class Directory:
             return [rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()]
 
     def _inbound_where(self, account_id: int, f: MessageFilter) -> list[Any]:
-        c = inbound.c
-        clauses: list[Any] = [c.account_id == account_id]
-        if f.device_ids is not None:
-            clauses.append(c.device_id.in_(f.device_ids))
+        clauses: list[Any] = filters.common(inbound, inbound.c.received_at, account_id, f)
         if f.phone is not None:
-            clauses.append(c.sender == f.phone)
+            clauses.append(inbound.c.sender == f.phone)
         if f.phones is not None:
-            clauses.append(c.sender.in_(f.phones))
-        if f.since is not None:
-            clauses.append(c.received_at >= f.since)
-        if f.until is not None:
-            clauses.append(c.received_at <= f.until)
-        if f.min_id is not None:
-            clauses.append(c.id >= f.min_id)
-        if f.max_id is not None:
-            clauses.append(c.id <= f.max_id)
-        if f.ids is not None:
-            clauses.append(c.id.in_(f.ids))
-        if f.before_id is not None:
-            clauses.append(c.id > f.before_id if f.ascending else c.id < f.before_id)
+            clauses.append(inbound.c.sender.in_(f.phones))
         return clauses
 
     async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]:

@@ -13,25 +13,25 @@ from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, se
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.core import errors, routing
+from smsgate.core.devices import Device
 from smsgate.core.messages import (
     CANCELLABLE,
     IN_FLIGHT,
     RANK,
     SOURCES,
     STAMP,
+    TRANSIENT_REASONS,
     Message,
     MessageFilter,
     NewMessage,
     Page,
-    Report,
     Reason,
+    Report,
     ReportResult,
     State,
-    TRANSIENT_REASONS,
 )
-from smsgate.storage import bulk, notify, rows
-from smsgate.core.devices import Device
 from smsgate.core.routing import Usage
+from smsgate.storage import bulk, filters, notify, rows
 from smsgate.storage.database import Database
 from smsgate.storage.leases import Leaser, LeaseRules
 from smsgate.storage.sql import messages as t
@@ -54,29 +54,15 @@ class RetryRules:
 
 
 def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [t.c.account_id == account_id]
+    clauses = filters.common(t, t.c.created_at, account_id, f)
     if f.states is not None:
         clauses.append(t.c.state.in_([s.value for s in f.states]))
-    if f.device_ids is not None:
-        clauses.append(t.c.device_id.in_(f.device_ids))
     if f.phone is not None:
         clauses.append(t.c.to == f.phone)
     if f.phones is not None:
         clauses.append(or_(t.c.to.in_(f.phones), t.c.to_original.in_(f.phones)))
     if f.for_devices is not None:
         clauses.append(_for_devices(f.for_devices))
-    if f.since is not None:
-        clauses.append(t.c.created_at >= f.since)
-    if f.until is not None:
-        clauses.append(t.c.created_at <= f.until)
-    if f.min_id is not None:
-        clauses.append(t.c.id >= f.min_id)
-    if f.max_id is not None:
-        clauses.append(t.c.id <= f.max_id)
-    if f.ids is not None:
-        clauses.append(t.c.id.in_(f.ids))
-    if f.before_id is not None:
-        clauses.append(t.c.id < f.before_id if not f.ascending else t.c.id > f.before_id)
     return clauses
 
 
