@@ -89,6 +89,7 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks = []
+        await self.gateway.store.drain()
         await self.db.close()
 
 

@@ -44,9 +44,11 @@ class Simulator:
             while True:
                 await self._rescan()
                 await asyncio.sleep(self._settings.rescan)
-        finally:
-            for task in [*self._loops.values(), *self._walks]:
+        finally:  # wait for them: the gateway closes the database right after this returns
+            children = [*self._loops.values(), *self._walks]
+            for task in children:
                 task.cancel()
+            await asyncio.gather(*children, return_exceptions=True)
 
     async def _rescan(self) -> None:
         try:

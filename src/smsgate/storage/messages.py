@@ -127,6 +127,11 @@ class MessageStore:
             self._flusher = asyncio.create_task(self._flush())
         return await asyncio.shield(future)
 
+    async def drain(self) -> None:
+        """Waits for the group commit in progress (before the database is closed)."""
+        if self._flusher is not None and not self._flusher.done():
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
     async def _flush(self) -> None:
         while self._pending:
             group, size = [], 0
