@@ -15,10 +15,34 @@ from typing import Any
 from bench.server import Database
 
 TEXT = "Your code is {:06d}. It expires in 5 minutes."
-SEND_COLUMNS = ["account_id", "to", "to_original", "country", "text", "encoding", "segments", "state",
-                "priority", "devices", "valid_until", "created_at", "queued_at"]
-LOAD_COLUMNS = [*SEND_COLUMNS[:-1], "reason", "device_id", "attempts", "queued_at", "leased_at", "taken_at",
-                "sent_at", "delivered_at", "failed_at", "cancelled_at"]
+SEND_COLUMNS = [
+    "account_id",
+    "to",
+    "to_original",
+    "country",
+    "text",
+    "encoding",
+    "segments",
+    "state",
+    "priority",
+    "devices",
+    "valid_until",
+    "created_at",
+    "queued_at",
+]
+LOAD_COLUMNS = [
+    *SEND_COLUMNS[:-1],
+    "reason",
+    "device_id",
+    "attempts",
+    "queued_at",
+    "leased_at",
+    "taken_at",
+    "sent_at",
+    "delivered_at",
+    "failed_at",
+    "cancelled_at",
+]
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -37,7 +61,21 @@ def send_rows(account_id: int, count: int, *, sqlite: bool) -> list[tuple[Any, .
     stamp: Any = now.strftime(SQLITE_TIME) if sqlite else now
     until: Any = valid.strftime(SQLITE_TIME) if sqlite else valid
     return [
-        (account_id, phone(i), phone(i), "RU", TEXT.format(i % 1_000_000), "gsm7", 1, "queued", 0, "", until, stamp, stamp)
+        (
+            account_id,
+            phone(i),
+            phone(i),
+            "RU",
+            TEXT.format(i % 1_000_000),
+            "gsm7",
+            1,
+            "queued",
+            0,
+            "",
+            until,
+            stamp,
+            stamp,
+        )
         for i in range(count)
     ]
 
@@ -107,7 +145,9 @@ async def admin_account(database: Database) -> int:
 
 # --- the listings data set --------------------------------------------------------------------
 
-STATES = ["delivered"] * 85 + ["failed"] * 5 + ["undelivered"] * 5 + ["sent"] * 3 + ["cancelled"] * 2
+STATES = (
+    ["delivered"] * 85 + ["failed"] * 5 + ["undelivered"] * 5 + ["sent"] * 3 + ["cancelled"] * 2
+)
 SPAN = timedelta(days=30)
 
 
@@ -136,10 +176,27 @@ class DataSet:
             later = fmt(created + second)
             latest = fmt(created + 3 * second)
             yield (
-                self.account_id, self.phone(i), self.phone(i), "RU", TEXT.format(i % 1_000_000), "gsm7", 1, state, 0, "",
-                fmt(created + timedelta(days=1)), c, reason, None, 1, c, c if state != "cancelled" else None,
-                later if state != "cancelled" else None, later if state in ("sent", "delivered", "undelivered") else None,
-                latest if state in ("delivered", "undelivered") else None, latest if state == "failed" else None,
+                self.account_id,
+                self.phone(i),
+                self.phone(i),
+                "RU",
+                TEXT.format(i % 1_000_000),
+                "gsm7",
+                1,
+                state,
+                0,
+                "",
+                fmt(created + timedelta(days=1)),
+                c,
+                reason,
+                None,
+                1,
+                c,
+                c if state != "cancelled" else None,
+                later if state != "cancelled" else None,
+                later if state in ("sent", "delivered", "undelivered") else None,
+                latest if state in ("delivered", "undelivered") else None,
+                latest if state == "failed" else None,
                 c if state == "cancelled" else None,
             )
 
@@ -150,10 +207,18 @@ def _sqlite_load(database: Database, data: DataSet) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("PRAGMA cache_size=-262144")
-        indexes = [r[0] for r in connection.execute(
-            "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name='messages' AND sql IS NOT NULL")]
-        names = [r[0] for r in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='messages' AND sql IS NOT NULL")]
+        indexes = [
+            r[0]
+            for r in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name='messages' AND sql IS NOT NULL"
+            )
+        ]
+        names = [
+            r[0]
+            for r in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='messages' AND sql IS NOT NULL"
+            )
+        ]
         for name in names:
             connection.execute(f'DROP INDEX "{name}"')
         statement = f"INSERT INTO messages ({_quote(LOAD_COLUMNS)}) VALUES ({', '.join('?' * len(LOAD_COLUMNS))})"
@@ -179,7 +244,9 @@ async def _pg_load(database: Database, data: DataSet) -> None:
         await connection.execute("SET maintenance_work_mem = '512MB'")
         found = await connection.fetch(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'messages' "
-            "AND indexname NOT LIKE '%pkey'", database.schema)
+            "AND indexname NOT LIKE '%pkey'",
+            database.schema,
+        )
         for row in found:
             await connection.execute(f'DROP INDEX "{database.schema}"."{row["indexname"]}"')
         rows = data.rows(sqlite=False)
@@ -187,8 +254,9 @@ async def _pg_load(database: Database, data: DataSet) -> None:
             chunk = [row for _, row in zip(range(200_000), rows, strict=False)]
             if not chunk:
                 break
-            await connection.copy_records_to_table("messages", records=chunk, columns=LOAD_COLUMNS,
-                                                   schema_name=database.schema)
+            await connection.copy_records_to_table(
+                "messages", records=chunk, columns=LOAD_COLUMNS, schema_name=database.schema
+            )
         for row in found:
             await connection.execute(row["indexdef"])
         await connection.execute("ANALYZE messages")

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 
 
-def encode(method: str, path: str, *, host: str, token: str | None = None, body: Any = None) -> bytes:
+def encode(
+    method: str, path: str, *, host: str, token: str | None = None, body: Any = None
+) -> bytes:
     """The bytes of one request; `body` is JSON-encoded (bytes are sent as they are)."""
     payload = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: keep-alive"]
@@ -48,7 +50,9 @@ class Connection:
         self.hostport = f"{self.host}:{self.port}"
 
     async def open(self) -> Connection:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=1 << 24)
+        self.reader, self.writer = await asyncio.open_connection(
+            self.host, self.port, limit=1 << 24
+        )
         sock = self.writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -69,7 +73,12 @@ class Connection:
 
     async def reopen_if_closed(self) -> None:
         """The server closes a keep-alive connection left idle (uvicorn: after 5 s); open a new one."""
-        if self.reader is None or self.writer is None or self.reader.at_eof() or self.writer.is_closing():
+        if (
+            self.reader is None
+            or self.writer is None
+            or self.reader.at_eof()
+            or self.writer.is_closing()
+        ):
             await self.close()
             await self.open()
 
@@ -101,7 +110,9 @@ class Connection:
             parts.append(await self.reader.readexactly(size))
             await self.reader.readexactly(2)
 
-    async def request(self, method: str, path: str, *, token: str | None = None, body: Any = None) -> Answer:
+    async def request(
+        self, method: str, path: str, *, token: str | None = None, body: Any = None
+    ) -> Answer:
         await self.reopen_if_closed()
         self.send(encode(method, path, host=self.hostport, token=token, body=body))
         return await self.receive()

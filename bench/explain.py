@@ -32,7 +32,9 @@ def filters(data: bulk.DataSet) -> dict[str, MessageFilter]:
         "phone": MessageFilter(phone=data.phone(12345 % data.count)),
         "id range": MessageFilter(min_id=data.count // 2, max_id=data.count // 2 + 999),
         "status=failed": MessageFilter(states=frozenset({State.FAILED})),
-        "status=sent + 1-day range": MessageFilter(states=frozenset({State.SENT}), since=since, until=until),
+        "status=sent + 1-day range": MessageFilter(
+            states=frozenset({State.SENT}), since=since, until=until
+        ),
     }
 
 
@@ -53,7 +55,10 @@ async def explain(args: argparse.Namespace) -> None:
             if args.db == "sqlite":
                 sql = statement(data.account_id, f, sqlite.dialect())
                 connection = sqlite3.connect(database.sqlite_path)
-                plan = [" ".join(str(x) for x in row[3:]) for row in connection.execute("EXPLAIN QUERY PLAN " + sql)]
+                plan = [
+                    " ".join(str(x) for x in row[3:])
+                    for row in connection.execute("EXPLAIN QUERY PLAN " + sql)
+                ]
                 connection.close()
             else:
                 sql = statement(data.account_id, f, postgresql.dialect())
@@ -67,11 +72,16 @@ async def explain(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.explain", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.explain",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
     p.add_argument("--rows", type=int, default=1_000_000)
-    p.add_argument("--analyze", action="store_true", help="PostgreSQL: EXPLAIN ANALYZE (runs the query)")
+    p.add_argument(
+        "--analyze", action="store_true", help="PostgreSQL: EXPLAIN ANALYZE (runs the query)"
+    )
     p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     asyncio.run(explain(p.parse_args()))
 

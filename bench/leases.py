@@ -41,7 +41,9 @@ async def run(db: str, messages: int, phones: int, pull: int, pg_url: str) -> No
         await app.start(background=False, welcome=False)
         gateway = app.gateway
         account = await gateway.create_account("bench@example.com", "password123")
-        devices = [(await gateway.register_device(f"phone {i}", account=account))[0] for i in range(phones)]
+        devices = [
+            (await gateway.register_device(f"phone {i}", account=account))[0] for i in range(phones)
+        ]
         requests = [SendRequest(to=(f"+7920{i:07d}",), text="hello") for i in range(messages)]
         started = time.perf_counter()
         for start in range(0, messages, 10_000):
@@ -76,8 +78,11 @@ async def run(db: str, messages: int, phones: int, pull: int, pg_url: str) -> No
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.leases", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.leases",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
     p.add_argument("--messages", type=int, default=100_000)
     p.add_argument("--phones", type=int, default=50)

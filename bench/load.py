@@ -90,8 +90,11 @@ class Route:
 NATIVE = Route("native", "POST", "/api/v1/messages", body=SEND_BODY)
 # SemySMS's sms.php: the key as `token`, the same number and text, in the query string of a GET
 SEMYSMS = Route(
-    "semysms", "GET", f"/api/3/sms.php?token={{key}}&phone=%2B79201234567&msg={quote(SEND_TEXT, safe='')}",
-    bearer=False, expect=b'"code":"0"',
+    "semysms",
+    "GET",
+    f"/api/3/sms.php?token={{key}}&phone=%2B79201234567&msg={quote(SEND_TEXT, safe='')}",
+    bearer=False,
+    expect=b'"code":"0"',
 )
 
 
@@ -125,15 +128,30 @@ def run_wrk(port: int, key: str, clients: int, seconds: int, route: Route = NATI
         threads = max(1, min(2, clients))
         path = route.path_for(key)
         command = [
-            wrk_path() or "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s",
-            "--timeout", "10s", "-s", script.name, f"http://{HOST}:{port}{path}",
+            wrk_path() or "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(clients),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script.name,
+            f"http://{HOST}:{port}{path}",
         ]
         env = {
-            **os.environ, "BENCH_METHOD": route.method, "BENCH_PATH": path,
-            "BENCH_KEY": key if route.bearer else "", "BENCH_BODY": (route.body or b"").decode(),
+            **os.environ,
+            "BENCH_METHOD": route.method,
+            "BENCH_PATH": path,
+            "BENCH_KEY": key if route.bearer else "",
+            "BENCH_BODY": (route.body or b"").decode(),
             "BENCH_EXPECT": (route.expect or b"").decode(),
         }
-        out = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=seconds + 60)
+        out = subprocess.run(
+            command, check=False, capture_output=True, text=True, env=env, timeout=seconds + 60
+        )
     finally:
         Path(script.name).unlink(missing_ok=True)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
@@ -147,9 +165,16 @@ def run_wrk(port: int, key: str, clients: int, seconds: int, route: Route = NATI
     return Load(ok / (duration_us / 1e6), p50 / 1000, p99 / 1000, errors, requests, non_2xx, wrong)
 
 
-async def run_asyncio(port: int, key: str, clients: int, seconds: float, route: Route = NATIVE) -> Load:
-    raw = encode(route.method, route.path_for(key), host=f"{HOST}:{port}", token=key if route.bearer else None,
-                 body=route.body)
+async def run_asyncio(
+    port: int, key: str, clients: int, seconds: float, route: Route = NATIVE
+) -> Load:
+    raw = encode(
+        route.method,
+        route.path_for(key),
+        host=f"{HOST}:{port}",
+        token=key if route.bearer else None,
+        body=route.body,
+    )
     expect = route.expect
     latencies: list[float] = []
     non_2xx = wrong = 0
@@ -181,8 +206,13 @@ def summarise(latencies: list[float], elapsed: float, errors: int = 0) -> Load:
     if not latencies:
         return Load(0.0, float("nan"), float("nan"), errors, errors)
     ordered = sorted(latencies)
-    return Load(len(ordered) / elapsed, percentile(ordered, 50) * 1000, percentile(ordered, 99) * 1000,
-                errors, len(ordered) + errors)
+    return Load(
+        len(ordered) / elapsed,
+        percentile(ordered, 50) * 1000,
+        percentile(ordered, 99) * 1000,
+        errors,
+        len(ordered) + errors,
+    )
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -198,7 +228,9 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-async def send_load(port: int, key: str, clients: int, seconds: int, generator: str, route: Route = NATIVE) -> Load:
+async def send_load(
+    port: int, key: str, clients: int, seconds: int, generator: str, route: Route = NATIVE
+) -> Load:
     if generator == "wrk":
         return await asyncio.to_thread(run_wrk, port, key, clients, seconds, route)
     return await run_asyncio(port, key, clients, seconds, route)

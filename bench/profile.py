@@ -86,14 +86,32 @@ async def profile(args: argparse.Namespace) -> None:
     stacks = args.out / f"{args.db}-{args.load}{mode}.txt"
     async with fresh_gateway(backend) as (gw, _):
         await send_load(gw.port, gw.key, 4, 1, "wrk" if wrk_path() else "asyncio")
-        command = [spy, "record", "--pid", str(gw.pid), "--duration", str(args.seconds), "--rate", str(args.rate),
-                   "--format", "raw", "--threads", "--output", str(stacks),
-                   *(["--native"] if args.native else []), *(["--gil"] if args.gil else [])]
-        record = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: ASYNC220
+        command = [
+            spy,
+            "record",
+            "--pid",
+            str(gw.pid),
+            "--duration",
+            str(args.seconds),
+            "--rate",
+            str(args.rate),
+            "--format",
+            "raw",
+            "--threads",
+            "--output",
+            str(stacks),
+            *(["--native"] if args.native else []),
+            *(["--gil"] if args.gil else []),
+        ]
+        record = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         await asyncio.sleep(0.5)
         if args.load == "sends":
-            result = await send_load(gw.port, gw.key, args.clients, args.seconds, "wrk" if wrk_path() else "asyncio")
-            print(f"load: {result.rate:.0f} sends/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+            result = await send_load(
+                gw.port, gw.key, args.clients, args.seconds, "wrk" if wrk_path() else "asyncio"
+            )
+            print(
+                f"load: {result.rate:.0f} sends/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms"
+            )
         else:
             conn = await gw.connect()
             sent, deadline = 0, time.monotonic() + args.seconds
@@ -112,15 +130,20 @@ async def profile(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
     p.add_argument("--load", default="sends", choices=["sends", "batch"])
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--seconds", type=int, default=15)
     p.add_argument("--rate", type=int, default=250, help="samples per second")
     p.add_argument("--top", type=int, default=20)
-    p.add_argument("--native", action="store_true", help="also C frames (sqlite3, pydantic-core, uvloop)")
+    p.add_argument(
+        "--native", action="store_true", help="also C frames (sqlite3, pydantic-core, uvloop)"
+    )
     p.add_argument("--gil", action="store_true", help="only samples of the thread holding the GIL")
     p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     p.add_argument("--out", type=Path, default=Path("/tmp/smsgate-profiles"))

@@ -26,12 +26,34 @@ from bench.scenarios import CEILING, Config, Results, log
 from bench.server import ROOT, Backend, pg_reachable, pg_version
 
 PG_URL = os.environ.get("SMSGATE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-PACKAGES = ["smsgate", "fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "sqlalchemy",
-            "aiosqlite", "asyncpg", "orjson"]
+PACKAGES = [
+    "smsgate",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "orjson",
+]
 SCENARIOS = ["sends", "batch", "wake", "dispatch", "listings"]
-QUICK = Config(runs=1, clients=(1, 16), seconds=1, batch_sizes=(1_000, 5_000), batch_chunk=1_000, wake_samples=20,
-               dispatch_total=2_000, dispatch_phones=5, dispatch_pull=100, dispatch_timeout=60, listing_rows=(20_000,),
-               listing_queries=20)
+QUICK = Config(
+    runs=1,
+    clients=(1, 16),
+    seconds=1,
+    batch_sizes=(1_000, 5_000),
+    batch_chunk=1_000,
+    wake_samples=20,
+    dispatch_total=2_000,
+    dispatch_phones=5,
+    dispatch_pull=100,
+    dispatch_timeout=60,
+    listing_rows=(20_000,),
+    listing_queries=20,
+)
 
 
 def ints(text: str) -> tuple[int, ...]:
@@ -40,33 +62,64 @@ def ints(text: str) -> tuple[int, ...]:
 
 def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="tiny sizes, one run (a smoke test, not a measurement)")
-    p.add_argument("--db", default="sqlite,postgres", help="comma list of sqlite, postgres (default both)")
-    p.add_argument("--only", default=",".join(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
+    p.add_argument(
+        "--quick", action="store_true", help="tiny sizes, one run (a smoke test, not a measurement)"
+    )
+    p.add_argument(
+        "--db", default="sqlite,postgres", help="comma list of sqlite, postgres (default both)"
+    )
+    p.add_argument(
+        "--only", default=",".join(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}"
+    )
     p.add_argument("--runs", type=int, help="runs per figure (the median is shown); default 3")
-    p.add_argument("--clients", type=ints, help="concurrent clients for single sends; default 1,32,256")
+    p.add_argument(
+        "--clients", type=ints, help="concurrent clients for single sends; default 1,32,256"
+    )
     p.add_argument("--seconds", type=int, help="seconds per single-send run; default 5")
     p.add_argument("--batch-sizes", type=ints, help="default 10000,100000")
     p.add_argument("--batch-chunk", type=int, help="messages per batch request; default 10000")
     p.add_argument("--wake-samples", type=int, help="sends per wake run; default 200")
-    p.add_argument("--dispatch-total", type=int, help="queued messages per dispatch run; default 100000")
+    p.add_argument(
+        "--dispatch-total", type=int, help="queued messages per dispatch run; default 100000"
+    )
     p.add_argument("--dispatch-phones", type=int, help="default 50")
     p.add_argument("--dispatch-pull", type=int, help="messages per pull; default 100")
-    p.add_argument("--listing-rows", type=ints, help="stored messages for the listings; default 1000000")
-    p.add_argument("--ten-million", action="store_true", help="also list at 10,000,000 rows (slow to load)")
+    p.add_argument(
+        "--listing-rows", type=ints, help="stored messages for the listings; default 1000000"
+    )
+    p.add_argument(
+        "--ten-million", action="store_true", help="also list at 10,000,000 rows (slow to load)"
+    )
     p.add_argument("--listing-queries", type=int, help="queries per filter per run; default 200")
     p.add_argument("--loadgen", choices=["auto", "wrk", "asyncio"], default="auto")
-    p.add_argument("--no-framework-ceiling", action="store_true", help="skip the FastAPI-only reference server")
+    p.add_argument(
+        "--no-framework-ceiling", action="store_true", help="skip the FastAPI-only reference server"
+    )
     p.add_argument("--pg-url", default=PG_URL)
-    p.add_argument("--synchronous", default=os.environ.get("SMSGATE_SQLITE_SYNCHRONOUS", "FULL").upper(),
-                   help="SQLite synchronous for the gateway (FULL: durable through power loss)")
+    p.add_argument(
+        "--synchronous",
+        default=os.environ.get("SMSGATE_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        help="SQLite synchronous for the gateway (FULL: durable through power loss)",
+    )
     p.add_argument("--out", type=Path, help="also write the table (markdown) to this file")
     args = p.parse_args(argv)
     cfg = QUICK if args.quick else Config()
     changes = {
-        name: getattr(args, name) for name in ("runs", "clients", "seconds", "batch_sizes", "batch_chunk", "wake_samples",
-                                               "dispatch_total", "dispatch_phones", "dispatch_pull", "listing_rows",
-                                               "listing_queries") if getattr(args, name) is not None
+        name: getattr(args, name)
+        for name in (
+            "runs",
+            "clients",
+            "seconds",
+            "batch_sizes",
+            "batch_chunk",
+            "wake_samples",
+            "dispatch_total",
+            "dispatch_phones",
+            "dispatch_pull",
+            "listing_rows",
+            "listing_queries",
+        )
+        if getattr(args, name) is not None
     }
     if args.ten_million:
         changes["listing_rows"] = (*changes.get("listing_rows", cfg.listing_rows), 10_000_000)
@@ -75,7 +128,13 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     unknown = only - set(SCENARIOS)
     if unknown:
         p.error(f"unknown scenario {', '.join(sorted(unknown))}")
-    cfg = replace(cfg, generator=generator, only=only, ceiling_framework=not args.no_framework_ceiling, **changes)
+    cfg = replace(
+        cfg,
+        generator=generator,
+        only=only,
+        ceiling_framework=not args.no_framework_ceiling,
+        **changes,
+    )
     return args, cfg
 
 
@@ -102,10 +161,22 @@ def cpu_model() -> str:
 def commit() -> str:
     """The commit under test, marked dirty when src/ has uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
-                               text=True, check=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
     return head + (" + uncommitted changes in src/" if dirty else "")
@@ -113,16 +184,27 @@ def commit() -> str:
 
 def header(args: argparse.Namespace, cfg: Config, backends: list[Backend], pg: str) -> list[str]:
     load = os.getloadavg()
-    gen = f"wrk ({wrk_version()}, 2 threads)" if cfg.generator == "wrk" else "raw-asyncio keep-alive client (uvloop)"
+    gen = (
+        f"wrk ({wrk_version()}, 2 threads)"
+        if cfg.generator == "wrk"
+        else "raw-asyncio keep-alive client (uvloop)"
+    )
     lines = [
         f"smsgate bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, host {platform.node()}, commit {commit()}",
-        (f"machine: {os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}, "
-         f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"),
-        (f"Python {platform.python_version()}; {versions()}; SQLite {sqlite3.sqlite_version}"
-         + (f"; PostgreSQL {pg}" if pg else "")),
-        f"load generator: {gen}; runs per figure: {cfg.runs} (median)" + (" [--quick: not a measurement]" if args.quick else ""),
-        (f"databases: {', '.join(b.name for b in backends)}; SQLite synchronous={args.synchronous}, WAL; "
-         f"send body {len(scenarios.SEND_BODY)} bytes; single-send runs {cfg.seconds} s each"),
+        (
+            f"machine: {os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}, "
+            f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        ),
+        (
+            f"Python {platform.python_version()}; {versions()}; SQLite {sqlite3.sqlite_version}"
+            + (f"; PostgreSQL {pg}" if pg else "")
+        ),
+        f"load generator: {gen}; runs per figure: {cfg.runs} (median)"
+        + (" [--quick: not a measurement]" if args.quick else ""),
+        (
+            f"databases: {', '.join(b.name for b in backends)}; SQLite synchronous={args.synchronous}, WAL; "
+            f"send body {len(scenarios.SEND_BODY)} bytes; single-send runs {cfg.seconds} s each"
+        ),
     ]
     return lines
 
@@ -155,12 +237,17 @@ def table(results: Results, backends: list[Backend]) -> list[str]:
     framework = any("fastapi-only" in r.values for r in results.rows.values())
     if framework:
         heads.append("FastAPI only, no store")
-    lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(heads) - 2)) + "|"]
+    lines = [
+        "| " + " | ".join(heads) + " |",
+        "|" + "|".join(["---"] * 2 + ["---:"] * (len(heads) - 2)) + "|",
+    ]
     for row in sorted(results.rows.values(), key=lambda r: (r.scenario[:1], r.scenario)):
         cells = [row.scenario, row.metric]
         for b in backends:
             value = median(row.values.get(b.name, []))
-            ceiling = median(row.values.get(f"{CEILING}:{b.name}", []) or row.values.get(CEILING, []))
+            ceiling = median(
+                row.values.get(f"{CEILING}:{b.name}", []) or row.values.get(CEILING, [])
+            )
             cells += [fmt(value, row.kind), fmt(ceiling, row.kind), ratio(value, ceiling, row.kind)]
         if framework:
             cells.append(fmt(median(row.values.get("fastapi-only", [])), row.kind))
@@ -189,7 +276,9 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
         elif name in ("postgres", "postgresql", "pg"):
             if pg_reachable(args.pg_url):
                 pg = await pg_version(args.pg_url)
-                backends.append(Backend("postgres", pg_url=args.pg_url, synchronous=args.synchronous))
+                backends.append(
+                    Backend("postgres", pg_url=args.pg_url, synchronous=args.synchronous)
+                )
             else:
                 results.note(f"PostgreSQL skipped: {args.pg_url} is unreachable")
         else:
@@ -199,22 +288,33 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
     started = time.perf_counter()
     if "wake" in cfg.only:
         await scenarios.event_ceiling(cfg, results)
-    steps = [("sends", scenarios.single_sends), ("batch", scenarios.batch_ingest), ("wake", scenarios.device_wake),
-             ("dispatch", scenarios.dispatch), ("listings", scenarios.listings)]
+    steps = [
+        ("sends", scenarios.single_sends),
+        ("batch", scenarios.batch_ingest),
+        ("wake", scenarios.device_wake),
+        ("dispatch", scenarios.dispatch),
+        ("listings", scenarios.listings),
+    ]
     first = commit()
     for name, step in steps:
         if name not in cfg.only:
             continue
         for backend in backends:
-            now = commit()  # each scenario starts a fresh `smsgate serve` from the work tree as it is now
+            now = (
+                commit()
+            )  # each scenario starts a fresh `smsgate serve` from the work tree as it is now
             log(f"{name} on {backend.name} (commit {now})")
             if now != first:
-                results.note(f"{name} on {backend.name} ran commit {now} (the header's is from the start)")
+                results.note(
+                    f"{name} on {backend.name} ran commit {now} (the header's is from the start)"
+                )
             try:
                 await step(backend, cfg, results)
-            except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others' figures
+            except Exception as exc:
                 log(f"{name} on {backend.name} FAILED: {exc!r}")
-                results.note(f"{name} on {backend.name} failed: {type(exc).__name__}: {str(exc)[:300]}")
+                results.note(
+                    f"{name} on {backend.name} failed: {type(exc).__name__}: {str(exc)[:300]}"
+                )
     lines = [*top, "", *table(results, backends), "", LEGEND]
     lines += [f"note: {n}" for n in results.notes]
     lines.append(f"suite took {time.perf_counter() - started:.0f} s")

@@ -77,12 +77,17 @@ async def check_route(port: int, key: str, route: Route) -> None:
     """One request of the route before the load: it must be accepted, or the figures would be of errors."""
     conn = await connect(HOST, port)
     try:
-        answer = await conn.request(route.method, route.path_for(key), token=key if route.bearer else None,
-                                    body=route.body)
+        answer = await conn.request(
+            route.method, route.path_for(key), token=key if route.bearer else None, body=route.body
+        )
     finally:
         await conn.close()
-    if not 200 <= answer.status < 300 or (route.expect is not None and route.expect not in answer.body):
-        raise RuntimeError(f"{route.name} send refused before the load: HTTP {answer.status} {answer.body[:300]!r}")
+    if not 200 <= answer.status < 300 or (
+        route.expect is not None and route.expect not in answer.body
+    ):
+        raise RuntimeError(
+            f"{route.name} send refused before the load: HTTP {answer.status} {answer.body[:300]!r}"
+        )
 
 
 async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
@@ -95,7 +100,9 @@ async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
         gw, _ = await stack.enter_async_context(fresh_gateway(backend))
         native = "1 single sends"
         targets.append((native, backend.name, gw.port, gw.key, NATIVE))
-        apps = [("bare", f"{CEILING}:{backend.name}")] + ([("framework", "fastapi-only")] if cfg.ceiling_framework else [])
+        apps = [("bare", f"{CEILING}:{backend.name}")] + (
+            [("framework", "fastapi-only")] if cfg.ceiling_framework else []
+        )
         bare_port = 0
         for app, column in apps:
             _, port = await stack.enter_async_context(ceiling_server(app))
@@ -103,26 +110,42 @@ async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
             if app == "bare":
                 bare_port = port
         targets.append((SEMYSMS_SCENARIO, backend.name, gw.port, gw.key, SEMYSMS))
-        targets.append((SEMYSMS_SCENARIO, f"{CEILING}:{backend.name}", bare_port, "sg_ceiling", SEMYSMS.unchecked()))
+        targets.append(
+            (
+                SEMYSMS_SCENARIO,
+                f"{CEILING}:{backend.name}",
+                bare_port,
+                "sg_ceiling",
+                SEMYSMS.unchecked(),
+            )
+        )
         await check_route(gw.port, gw.key, NATIVE)
         await check_route(gw.port, gw.key, SEMYSMS)
         for _, _, port, key, route in targets:
-            await send_load(port, key, 4, 1, cfg.generator, route)  # warm up: key cache, pools, statements
+            await send_load(
+                port, key, 4, 1, cfg.generator, route
+            )  # warm up: key cache, pools, statements
         for clients in cfg.clients:
             label = f"{clients} client{'s' if clients > 1 else ''}"
             for run in range(cfg.runs):
                 for scenario, column, port, key, route in targets:
                     load = await send_load(port, key, clients, cfg.seconds, cfg.generator, route)
                     name = column if route.name == "native" else f"{column} {route.name}"
-                    log(f"{name} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
+                    log(
+                        f"{name} sends c={clients} run {run + 1}: {load.rate:.0f}/s p50 {load.p50_ms:.2f} "
                         f"p99 {load.p99_ms:.2f} ms, {load.errors} errors of {load.requests} "
-                        f"({load.non_2xx} non-2xx, {load.wrong} 2xx refused)")
+                        f"({load.non_2xx} non-2xx, {load.wrong} 2xx refused)"
+                    )
                     if load.errors:
-                        out.note(f"{name}: {load.errors} of {load.requests} sends failed at {clients} clients (run "
-                                 f"{run + 1}): {load.non_2xx} non-2xx answers, {load.wrong} answers without "
-                                 f"{(route.expect or b'a 2xx').decode()}, the rest socket errors or timeouts")
+                        out.note(
+                            f"{name}: {load.errors} of {load.requests} sends failed at {clients} clients (run "
+                            f"{run + 1}): {load.non_2xx} non-2xx answers, {load.wrong} answers without "
+                            f"{(route.expect or b'a 2xx').decode()}, the rest socket errors or timeouts"
+                        )
                     elif route.expect is not None:
-                        out.note(f"{name}: every answer checked ({route.expect.decode()} in a 2xx), none refused")
+                        out.note(
+                            f"{name}: every answer checked ({route.expect.decode()} in a 2xx), none refused"
+                        )
                     out.add(scenario, f"{label}: accepted msg/s", "rate", column, load.rate)
                     out.add(scenario, f"{label}: p50 ms", "ms", column, load.p50_ms)
                     out.add(scenario, f"{label}: p99 ms", "ms", column, load.p99_ms)
@@ -130,13 +153,23 @@ async def single_sends(backend: Backend, cfg: Config, out: Results) -> None:
 
 # --- 2. batch ingest -------------------------------------------------------------------------------
 
+
 def batch_requests(key: str, port: int, count: int, chunk: int, offset: int = 0) -> list[bytes]:
     out = []
     for start in range(0, count, chunk):
-        messages = [{"to": bulk.phone(offset + i), "text": bulk.TEXT.format((offset + i) % 1_000_000)}
-                    for i in range(start, min(count, start + chunk))]
-        out.append(encode("POST", "/api/v1/messages/batch", host=f"{HOST}:{port}", token=key,
-                          body=orjson.dumps({"messages": messages})))
+        messages = [
+            {"to": bulk.phone(offset + i), "text": bulk.TEXT.format((offset + i) % 1_000_000)}
+            for i in range(start, min(count, start + chunk))
+        ]
+        out.append(
+            encode(
+                "POST",
+                "/api/v1/messages/batch",
+                host=f"{HOST}:{port}",
+                token=key,
+                body=orjson.dumps({"messages": messages}),
+            )
+        )
     return out
 
 
@@ -152,13 +185,21 @@ async def batch_ingest(backend: Backend, cfg: Config, out: Results) -> None:
     async with fresh_gateway(backend) as (gw, database):
         conn = await gw.connect()
         try:
-            await post_all(conn, batch_requests(gw.key, gw.port, min(1000, cfg.batch_chunk), cfg.batch_chunk))
+            await post_all(
+                conn, batch_requests(gw.key, gw.port, min(1000, cfg.batch_chunk), cfg.batch_chunk)
+            )
             for size in cfg.batch_sizes:
                 requests = batch_requests(gw.key, gw.port, size, cfg.batch_chunk)
                 for run in range(cfg.runs):
                     took = await post_all(conn, requests)
                     log(f"{backend.name} batch {size} run {run + 1}: {size / took:.0f} msg/s")
-                    out.add("2 batch ingest", f"{size:,} msgs, requests of {cfg.batch_chunk:,}: msg/s", "rate", backend.name, size / took)
+                    out.add(
+                        "2 batch ingest",
+                        f"{size:,} msgs, requests of {cfg.batch_chunk:,}: msg/s",
+                        "rate",
+                        backend.name,
+                        size / took,
+                    )
         finally:
             await conn.close()
         gw.process.stop()
@@ -167,15 +208,26 @@ async def batch_ingest(backend: Backend, cfg: Config, out: Results) -> None:
             rows = bulk.send_rows(account_id, size, sqlite=backend.is_sqlite)
             for _ in range(cfg.runs):
                 took = await bulk.raw_insert(database, rows, cfg.batch_chunk)
-                out.add("2 batch ingest", f"{size:,} msgs, requests of {cfg.batch_chunk:,}: msg/s", "rate",
-                        f"{CEILING}:{backend.name}", size / took)
+                out.add(
+                    "2 batch ingest",
+                    f"{size:,} msgs, requests of {cfg.batch_chunk:,}: msg/s",
+                    "rate",
+                    f"{CEILING}:{backend.name}",
+                    size / took,
+                )
             log(f"{backend.name} raw executemany {size}: {size / took:.0f} rows/s")
 
 
 # --- 3. device wake --------------------------------------------------------------------------------
 
+
 async def add_phone(conn: Connection, key: str, name: str) -> tuple[int, str]:
-    device = expect(await conn.request("POST", "/api/v1/devices", token=key, body={"name": name, "kind": "android"}), 201).json()
+    device = expect(
+        await conn.request(
+            "POST", "/api/v1/devices", token=key, body={"name": name, "kind": "android"}
+        ),
+        201,
+    ).json()
     return int(device["id"]), str(device["token"])
 
 
@@ -194,8 +246,12 @@ async def device_wake(backend: Backend, cfg: Config, out: Results) -> None:
         api, poll = await gw.connect(), await gw.connect()
         try:
             _, token = await add_phone(api, gw.key, "bench phone")
-            send_raw = encode("POST", "/api/v1/messages", host=f"{HOST}:{gw.port}", token=gw.key, body=SEND_BODY)
-            poll_raw = encode("GET", "/device/v1/messages?wait=10&limit=1", host=f"{HOST}:{gw.port}", token=token)
+            send_raw = encode(
+                "POST", "/api/v1/messages", host=f"{HOST}:{gw.port}", token=gw.key, body=SEND_BODY
+            )
+            poll_raw = encode(
+                "GET", "/device/v1/messages?wait=10&limit=1", host=f"{HOST}:{gw.port}", token=token
+            )
             marked = gw.process.mark_rss()
             early = 0
             for run in range(cfg.runs):
@@ -206,7 +262,9 @@ async def device_wake(backend: Backend, cfg: Config, out: Results) -> None:
                     got = asyncio.ensure_future(_received(poll))
                     await asyncio.sleep(cfg.wake_settle)
                     if got.done():
-                        raise RuntimeError(f"the long-poll returned before any send: {got.result()[0].body[:200]!r}")
+                        raise RuntimeError(
+                            f"the long-poll returned before any send: {got.result()[0].body[:200]!r}"
+                        )
                     answer, _ = await api.timed(send_raw)
                     sent_at = time.perf_counter()
                     expect(answer, 201)
@@ -218,15 +276,33 @@ async def device_wake(backend: Backend, cfg: Config, out: Results) -> None:
                     latencies.append(max(0.0, woke_at - sent_at))
                     await report_taken(poll, token, ids)
                 load = summarise(latencies, 1.0)
-                log(f"{backend.name} wake run {run + 1}: p50 {load.p50_ms:.2f} p99 {load.p99_ms:.2f} ms")
-                out.add("3 device wake", "201 answer -> long-poll has it: p50 ms", "ms", backend.name, load.p50_ms)
-                out.add("3 device wake", "201 answer -> long-poll has it: p99 ms", "ms", backend.name, load.p99_ms)
+                log(
+                    f"{backend.name} wake run {run + 1}: p50 {load.p50_ms:.2f} p99 {load.p99_ms:.2f} ms"
+                )
+                out.add(
+                    "3 device wake",
+                    "201 answer -> long-poll has it: p50 ms",
+                    "ms",
+                    backend.name,
+                    load.p50_ms,
+                )
+                out.add(
+                    "3 device wake",
+                    "201 answer -> long-poll has it: p99 ms",
+                    "ms",
+                    backend.name,
+                    load.p99_ms,
+                )
             if early:
-                out.note(f"{backend.name} wake: {early} long-polls completed before the client had read the 201 (counted as 0 ms)")
+                out.note(
+                    f"{backend.name} wake: {early} long-polls completed before the client had read the 201 (counted as 0 ms)"
+                )
             rss = gw.process.peak_rss_mb()
             out.add("6 memory", "server peak RSS during 3 (wake), MB", "mb", backend.name, rss)
             if not marked:
-                out.note("peak RSS is since the server started (could not reset /proc/PID/clear_refs)")
+                out.note(
+                    "peak RSS is since the server started (could not reset /proc/PID/clear_refs)"
+                )
         finally:
             await api.close()
             await poll.close()
@@ -250,11 +326,24 @@ async def event_ceiling(cfg: Config, out: Results) -> None:
             await task
             latencies.append(woke[0] - start)
         ordered = sorted(latencies)
-        out.add("3 device wake", "201 answer -> long-poll has it: p50 ms", "ms", CEILING, percentile(ordered, 50) * 1000)
-        out.add("3 device wake", "201 answer -> long-poll has it: p99 ms", "ms", CEILING, percentile(ordered, 99) * 1000)
+        out.add(
+            "3 device wake",
+            "201 answer -> long-poll has it: p50 ms",
+            "ms",
+            CEILING,
+            percentile(ordered, 50) * 1000,
+        )
+        out.add(
+            "3 device wake",
+            "201 answer -> long-poll has it: p99 ms",
+            "ms",
+            CEILING,
+            percentile(ordered, 99) * 1000,
+        )
 
 
 # --- 4. dispatch -------------------------------------------------------------------------------------
+
 
 async def dispatch(backend: Backend, cfg: Config, out: Results) -> None:
     async with fresh_gateway(backend) as (gw, _):
@@ -265,29 +354,57 @@ async def dispatch(backend: Backend, cfg: Config, out: Results) -> None:
                 _, token = await add_phone(api, gw.key, f"phone {i}")
                 phones.append((await gw.connect(), token))
             for run in range(cfg.runs):
-                await post_all(api, batch_requests(gw.key, gw.port, cfg.dispatch_total, cfg.batch_chunk, offset=run))
+                await post_all(
+                    api,
+                    batch_requests(
+                        gw.key, gw.port, cfg.dispatch_total, cfg.batch_chunk, offset=run
+                    ),
+                )
                 rate, p50, p99, leased = await _drain(gw.port, phones, cfg)
-                log(f"{backend.name} dispatch run {run + 1}: {leased} leased, {rate:.0f}/s, pull p99 {p99:.1f} ms")
+                log(
+                    f"{backend.name} dispatch run {run + 1}: {leased} leased, {rate:.0f}/s, pull p99 {p99:.1f} ms"
+                )
                 if leased < cfg.dispatch_total:
-                    out.note(f"{backend.name} dispatch run {run + 1}: only {leased} of {cfg.dispatch_total} handed out in time")
+                    out.note(
+                        f"{backend.name} dispatch run {run + 1}: only {leased} of {cfg.dispatch_total} handed out in time"
+                    )
                 label = f"{cfg.dispatch_total:,} queued -> {cfg.dispatch_phones} phones"
                 out.add("4 dispatch", f"{label}: leased msg/s", "rate", backend.name, rate)
-                out.add("4 dispatch", f"pull of {cfg.dispatch_pull} with work: p50 ms", "ms", backend.name, p50)
-                out.add("4 dispatch", f"pull of {cfg.dispatch_pull} with work: p99 ms", "ms", backend.name, p99)
+                out.add(
+                    "4 dispatch",
+                    f"pull of {cfg.dispatch_pull} with work: p50 ms",
+                    "ms",
+                    backend.name,
+                    p50,
+                )
+                out.add(
+                    "4 dispatch",
+                    f"pull of {cfg.dispatch_pull} with work: p99 ms",
+                    "ms",
+                    backend.name,
+                    p99,
+                )
         finally:
             await api.close()
             for conn, _ in phones:
                 await conn.close()
 
 
-async def _drain(port: int, phones: list[tuple[Connection, str]], cfg: Config) -> tuple[float, float, float, int]:
+async def _drain(
+    port: int, phones: list[tuple[Connection, str]], cfg: Config
+) -> tuple[float, float, float, int]:
     leased, latencies, finished = 0, [], [0.0]
     start = time.perf_counter()
     deadline = start + cfg.dispatch_timeout
 
     async def phone(conn: Connection, token: str) -> None:
         nonlocal leased
-        pull = encode("GET", f"/device/v1/messages?wait=1&limit={cfg.dispatch_pull}", host=f"{HOST}:{port}", token=token)
+        pull = encode(
+            "GET",
+            f"/device/v1/messages?wait=1&limit={cfg.dispatch_pull}",
+            host=f"{HOST}:{port}",
+            token=token,
+        )
         while leased < cfg.dispatch_total and time.perf_counter() < deadline:
             answer, took = await conn.timed(pull)
             ids = [m["id"] for m in expect(answer, 200).json()["messages"]]
@@ -307,6 +424,7 @@ async def _drain(port: int, phones: list[tuple[Connection, str]], cfg: Config) -
 
 # --- 5. listings at scale ---------------------------------------------------------------------------
 
+
 def listing_paths(data: bulk.DataSet, queries: int, seed: int) -> dict[str, list[str]]:
     rnd = random.Random(seed)
     days = max(1, (data.end - data.start).days - 1)
@@ -315,13 +433,17 @@ def listing_paths(data: bulk.DataSet, queries: int, seed: int) -> dict[str, list
         since = data.start + timedelta(days=rnd.randrange(days), seconds=rnd.randrange(86400))
         until = since + timedelta(days=1)
         paths["account + 1-day range"].append(
-            f"/api/v1/messages?since={since.isoformat()}Z&until={until.isoformat()}Z")
-        paths["phone"].append(f"/api/v1/messages?phone={quote(data.phone(rnd.randrange(data.count)))}")
+            f"/api/v1/messages?since={since.isoformat()}Z&until={until.isoformat()}Z"
+        )
+        paths["phone"].append(
+            f"/api/v1/messages?phone={quote(data.phone(rnd.randrange(data.count)))}"
+        )
         low = rnd.randrange(1, max(2, data.count - 1000))
         paths["id range (1,000 ids)"].append(f"/api/v1/messages?min_id={low}&max_id={low + 999}")
         paths["status=failed"].append("/api/v1/messages?status=failed")
         paths["status=sent + 1-day range"].append(
-            f"/api/v1/messages?status=sent&since={since.isoformat()}Z&until={until.isoformat()}Z")
+            f"/api/v1/messages?status=sent&since={since.isoformat()}Z&until={until.isoformat()}Z"
+        )
     return paths
 
 
@@ -336,7 +458,13 @@ async def listings(backend: Backend, cfg: Config, out: Results) -> None:
             data = bulk.DataSet(await bulk.admin_account(database), count)
             took = await bulk.load(database, data)
             log(f"{backend.name} loaded {count:,} messages in {took:.1f} s")
-            out.add("5 listings", f"{count:,} rows: bulk load (fixture) rows/s", "info", backend.name, count / took)
+            out.add(
+                "5 listings",
+                f"{count:,} rows: bulk load (fixture) rows/s",
+                "info",
+                backend.name,
+                count / took,
+            )
             gw = await start_gateway(database, fresh=False)
             marked = gw.process.mark_rss()
             conn = await gw.connect()
@@ -345,17 +473,44 @@ async def listings(backend: Backend, cfg: Config, out: Results) -> None:
                     for name, paths in listing_paths(data, cfg.listing_queries, seed=run).items():
                         latencies = []
                         for path in paths:
-                            answer, seconds = await conn.timed(encode("GET", path, host=f"{HOST}:{gw.port}", token=key))
-                            if not expect(answer, 200).json()["messages"] and name == "status=failed":
-                                raise RuntimeError("the listing found nothing: the data set did not load")
+                            answer, seconds = await conn.timed(
+                                encode("GET", path, host=f"{HOST}:{gw.port}", token=key)
+                            )
+                            if (
+                                not expect(answer, 200).json()["messages"]
+                                and name == "status=failed"
+                            ):
+                                raise RuntimeError(
+                                    "the listing found nothing: the data set did not load"
+                                )
                             latencies.append(seconds)
                         ordered = sorted(latencies)
-                        out.add("5 listings", f"{count:,} rows, {name}: p99 ms", "ms", backend.name, percentile(ordered, 99) * 1000)
-                        out.add("5 listings", f"{count:,} rows, {name}: p50 ms", "ms", backend.name, percentile(ordered, 50) * 1000)
+                        out.add(
+                            "5 listings",
+                            f"{count:,} rows, {name}: p99 ms",
+                            "ms",
+                            backend.name,
+                            percentile(ordered, 99) * 1000,
+                        )
+                        out.add(
+                            "5 listings",
+                            f"{count:,} rows, {name}: p50 ms",
+                            "ms",
+                            backend.name,
+                            percentile(ordered, 50) * 1000,
+                        )
                     log(f"{backend.name} listings {count:,} run {run + 1} done")
-                out.add("6 memory", f"server peak RSS during 5 ({count:,} rows), MB", "mb", backend.name, gw.process.peak_rss_mb())
+                out.add(
+                    "6 memory",
+                    f"server peak RSS during 5 ({count:,} rows), MB",
+                    "mb",
+                    backend.name,
+                    gw.process.peak_rss_mb(),
+                )
                 if not marked:
-                    out.note("peak RSS is since the server started (could not reset /proc/PID/clear_refs)")
+                    out.note(
+                        "peak RSS is since the server started (could not reset /proc/PID/clear_refs)"
+                    )
             finally:
                 await conn.close()
                 gw.process.stop()

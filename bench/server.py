@@ -85,7 +85,9 @@ class Database:
             "SMSGATE_SQLITE_SYNCHRONOUS": self.backend.synchronous,
         }
         if not self.backend.is_sqlite:
-            env.update(SMSGATE_DATABASE_URL=self.backend.pg_url, SMSGATE_DATABASE_SCHEMA=self.schema)
+            env.update(
+                SMSGATE_DATABASE_URL=self.backend.pg_url, SMSGATE_DATABASE_SCHEMA=self.schema
+            )
         return env
 
 
@@ -127,7 +129,11 @@ class Process:
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         self.pid = self.proc.pid
@@ -186,7 +192,9 @@ async def wait_ready(process: Process, port: int, path: str = "/healthz") -> Non
         finally:
             await conn.close()
         await asyncio.sleep(0.05)
-    raise RuntimeError(f"the server did not answer within {START_TIMEOUT}s:\n{process.output()[-3000:]}")
+    raise RuntimeError(
+        f"the server did not answer within {START_TIMEOUT}s:\n{process.output()[-3000:]}"
+    )
 
 
 @dataclass
@@ -215,7 +223,9 @@ async def start_gateway(database: Database, *, fresh: bool = True) -> Gateway:
     port = free_port()
     process = Process(
         [*smsgate_command(), "serve", "--host", HOST, "--port", str(port)],
-        database.env(), database.directory, f"smsgate-{port}",
+        database.env(),
+        database.directory,
+        f"smsgate-{port}",
     )
     try:
         await wait_ready(process, port)
@@ -232,7 +242,10 @@ async def start_gateway(database: Database, *, fresh: bool = True) -> Gateway:
             if simulator_id is not None:
                 conn = await connect(HOST, port)
                 try:
-                    expect(await conn.request("DELETE", f"/api/v1/devices/{simulator_id}", token=key), 200)
+                    expect(
+                        await conn.request("DELETE", f"/api/v1/devices/{simulator_id}", token=key),
+                        200,
+                    )
                 finally:
                     await conn.close()
         return Gateway(process, port, key, simulator_id)
@@ -261,8 +274,21 @@ async def ceiling_server(app: str) -> AsyncIterator[tuple[Process, int]]:
     port = free_port()
     log_dir = Path(tempfile.mkdtemp(prefix="smsgate-bench-ceiling-"))
     command = [
-        sys.executable, "-m", "uvicorn", f"bench.ceilings:{app}", "--host", HOST, "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"bench.ceilings:{app}",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     process = Process(command, {"PYTHONPATH": str(ROOT)}, log_dir, app)
     try:

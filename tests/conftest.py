@@ -38,7 +38,9 @@ def pg_reachable() -> bool:
 def _pg_or_skip() -> None:
     if not pg_reachable():
         if os.environ.get("SMSGATE_REQUIRE_PG") == "1":
-            pytest.fail("PostgreSQL is required here (SMSGATE_REQUIRE_PG=1) but 127.0.0.1:5432 is unreachable")
+            pytest.fail(
+                "PostgreSQL is required here (SMSGATE_REQUIRE_PG=1) but 127.0.0.1:5432 is unreachable"
+            )
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
 
 
@@ -65,7 +67,9 @@ async def settings_for(backend: str, tmp_path: Path) -> AsyncIterator[Callable[.
     schema = f"t_{uuid.uuid4().hex[:12]}"
     if backend == "postgres":
         await _pg_admin(f'CREATE SCHEMA "{schema}"')
-    quiet = SimulatorSettings(sent_after=0.05, delivered_after=0.05, reply_after=0.05, rescan=0.2, seed=7)
+    quiet = SimulatorSettings(
+        sent_after=0.05, delivered_after=0.05, reply_after=0.05, rescan=0.2, seed=7
+    )
 
     def make(**changes: Any) -> Settings:
         base = Settings(
@@ -117,11 +121,15 @@ class Server:
         return account, key
 
 
-async def start_server(settings: Settings, *, background: bool = True) -> tuple[uvicorn.Server, asyncio.Task[None], Server]:
+async def start_server(
+    settings: Settings, *, background: bool = True
+) -> tuple[uvicorn.Server, asyncio.Task[None], Server]:
     app = application.build(settings)
     welcomes: list[application.Welcome] = []
     api = application.asgi(app, on_welcome=welcomes.append, background=background)
-    config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        api, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -44,7 +44,9 @@ def stored(data_dir: Path, email: str = "owner@example.com") -> list[Message]:
         await app.start(background=False, welcome=False)
         try:
             [account] = [a for a in await app.gateway.directory.list_accounts() if a.email == email]
-            return (await app.gateway.list(MessageFilter(limit=1000, ascending=True), account=account)).items
+            return (
+                await app.gateway.list(MessageFilter(limit=1000, ascending=True), account=account)
+            ).items
         finally:
             await app.stop()
 
@@ -53,7 +55,9 @@ def stored(data_dir: Path, email: str = "owner@example.com") -> list[Message]:
 
 @pytest.fixture
 def owner(data_dir: Path) -> str:
-    out = smsgate("accounts", "create", "Owner@Example.com", "--password", "correct horse", "--admin")
+    out = smsgate(
+        "accounts", "create", "Owner@Example.com", "--password", "correct horse", "--admin"
+    )
     assert re.search(r"API key \(shown once\): sg_\S+", out)
     return "owner@example.com"
 
@@ -72,14 +76,20 @@ def test_accounts_and_keys(owner: str) -> None:
     smsgate("keys", "revoke", str(key_id), "-a", "second@example.com", ok=False)  # not theirs
     assert f"key {key_id} revoked" in smsgate("keys", "revoke", str(key_id), "-a", owner)
     row = next(line for line in smsgate("keys", "list", "-a", owner).splitlines() if " ci " in line)
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d\s*\S*$", row.rstrip("│ ").rstrip())  # a revoked date
+    assert re.search(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d\s*\S*$", row.rstrip("│ ").rstrip()
+    )  # a revoked date
 
 
 def test_devices_send_and_messages(owner: str, data_dir: Path) -> None:
     added = smsgate("devices", "add", "Office phone")
-    device_id = int(re.search(r"device (\d+) \(android\) registered; its token: sgd_\S+", added).group(1))
+    device_id = int(
+        re.search(r"device (\d+) \(android\) registered; its token: sgd_\S+", added).group(1)
+    )
     assert "Office phone" in smsgate("devices", "list")
-    out = smsgate("send", "+79201234567", "89201234568", "-t", "Hello there", "-d", str(device_id), "--urgent")
+    out = smsgate(
+        "send", "+79201234567", "89201234568", "-t", "Hello there", "-d", str(device_id), "--urgent"
+    )
     assert re.findall(r"message \d+ to (\+\d+): queued", out) == ["+79201234567", "+79201234568"]
     smsgate("send", "12345", "-t", "x", ok=False)
     smsgate("send", "+79201234567", "-t", "   ", ok=False)
@@ -91,7 +101,8 @@ def test_devices_send_and_messages(owner: str, data_dir: Path) -> None:
     assert "+79201234569" not in smsgate("messages", "--status", "queued")
     messages = stored(data_dir)
     assert [(m.to, m.text, m.devices, m.priority) for m in messages[:2]] == [
-        ("+79201234567", "Hello there", (device_id,), 100), ("+79201234568", "Hello there", (device_id,), 100)
+        ("+79201234567", "Hello there", (device_id,), 100),
+        ("+79201234568", "Hello there", (device_id,), 100),
     ]
 
 
@@ -122,7 +133,9 @@ def check_import(out: str, data_dir: Path) -> None:
     assert "5/5" in out  # the progress bar went all the way
     messages = stored(data_dir)
     assert [(m.to, m.text) for m in messages] == [
-        ("+79201234567", "Hello Ann!"), ("+79201234568", "Hello Boris!"), ("+79201234569", "Hello !")
+        ("+79201234567", "Hello Ann!"),
+        ("+79201234568", "Hello Boris!"),
+        ("+79201234569", "Hello !"),
     ]
 
 
@@ -145,7 +158,9 @@ def test_import_xlsx(owner: str, data_dir: Path, tmp_path: Path) -> None:
     check_import(smsgate("import", str(path), "--text", "Hello {name}!", "--chunk", "2"), data_dir)
 
 
-def test_import_refuses_a_missing_column_or_a_broken_template(owner: str, data_dir: Path, tmp_path: Path) -> None:
+def test_import_refuses_a_missing_column_or_a_broken_template(
+    owner: str, data_dir: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "contacts.csv"
     path.write_text("number,name\n+79201234567,Ann\n", encoding="utf-8")
     out = smsgate("import", str(path), "--text", "hi", ok=False)

@@ -53,10 +53,14 @@ async def fire_and_kill(url: str, key: str, process: subprocess.Popen[bytes]) ->
     killed = asyncio.Event()
 
     async def client_loop() -> None:
-        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+        ) as client:
             for i in todo:
                 try:
-                    answer = await client.post("/api/v1/messages", json={"to": "+79201234567", "text": f"durable {i}"})
+                    answer = await client.post(
+                        "/api/v1/messages", json={"to": "+79201234567", "text": f"durable {i}"}
+                    )
                 except httpx.TransportError:
                     assert killed.is_set(), "the server went away before it was killed"
                     return
@@ -72,7 +76,9 @@ async def fire_and_kill(url: str, key: str, process: subprocess.Popen[bytes]) ->
     return acknowledged
 
 
-async def test_acknowledged_messages_survive_sigkill(settings_for: Callable[..., Settings], tmp_path: Path) -> None:
+async def test_acknowledged_messages_survive_sigkill(
+    settings_for: Callable[..., Settings], tmp_path: Path
+) -> None:
     settings = settings_for()
     port = free_port()
     env = {
@@ -99,13 +105,19 @@ async def test_acknowledged_messages_survive_sigkill(settings_for: Callable[...,
     process = serve(env, log)  # the same data directory / schema
     try:
         await ready(url, process, log)
-        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {found.group(1)}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {found.group(1)}"}
+        ) as client:
             stored: set[int] = set()
             next_url = "/api/v1/messages?limit=1000"
             while next_url:
                 page = (await client.get(next_url)).json()
                 stored.update(m["id"] for m in page["messages"])
-                next_url = f"/api/v1/messages?limit=1000&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+                next_url = (
+                    f"/api/v1/messages?limit=1000&cursor={page['next_cursor']}"
+                    if page["next_cursor"]
+                    else ""
+                )
         assert set(acknowledged) <= stored, sorted(set(acknowledged) - stored)
     finally:
         process.terminate()

@@ -15,8 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from smsgate import __version__
 from smsgate.api import problems
-from smsgate.api.hot import NATIVE, HotPaths
 from smsgate.api import routes as api_routes
+from smsgate.api.hot import NATIVE, HotPaths
 from smsgate.channels.simulator import Simulator
 from smsgate.config import Settings
 from smsgate.core import errors
@@ -94,7 +94,12 @@ class App:
 
 
 def build(settings: Settings) -> App:
-    db = Database(settings.url, Options(synchronous=settings.sqlite_synchronous, search_path=settings.database_schema or None))
+    db = Database(
+        settings.url,
+        Options(
+            synchronous=settings.sqlite_synchronous, search_path=settings.database_schema or None
+        ),
+    )
     metrics = Metrics()
     policy = settings.policy
     store = MessageStore(
@@ -102,7 +107,9 @@ def build(settings: Settings) -> App:
         rules=LeaseRules(urgent_bypasses_pace=policy.urgent_bypasses_pace),
         retry=RetryRules(max_attempts=policy.max_attempts, backoff=policy.retry_backoff),
     )
-    gateway = Gateway(store=store, directory=Directory(db), hub=Hub(), policy=policy, metrics=metrics)
+    gateway = Gateway(
+        store=store, directory=Directory(db), hub=Hub(), policy=policy, metrics=metrics
+    )
     return App(
         settings=settings,
         db=db,
@@ -123,7 +130,9 @@ async def first_run(gateway: Gateway) -> Welcome | None:
     except errors.Conflict:  # another node starting at the same moment made it
         return None
     _, key = await gateway.create_key(account, "first key")
-    device, _ = await gateway.register_device("Simulated phone", account=account, kind=Kind.SIMULATOR)
+    device, _ = await gateway.register_device(
+        "Simulated phone", account=account, kind=Kind.SIMULATOR
+    )
     return Welcome(email=account.email, password=password, key=key, device_id=device.id)
 
 
@@ -148,7 +157,13 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     api.state.gateway = app.gateway
     api.state.app = app
     problems.install(api)
-    hot = {**NATIVE, **{(method, f"{semysms_routes.PREFIX}/sms.php"): semysms_routes.send_one for method in ("GET", "POST")}}
+    hot = {
+        **NATIVE,
+        **{
+            (method, f"{semysms_routes.PREFIX}/sms.php"): semysms_routes.send_one
+            for method in ("GET", "POST")
+        },
+    }
     api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
     api.include_router(device_routes.router)

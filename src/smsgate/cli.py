@@ -27,7 +27,9 @@ from smsgate.core.requests import SendRequest
 from smsgate.storage import migrate
 
 cli = typer.Typer(help="smsgate: a self-hosted SMS gateway.", no_args_is_help=True)
-accounts_cli = typer.Typer(help="Accounts (people who own devices and messages).", no_args_is_help=True)
+accounts_cli = typer.Typer(
+    help="Accounts (people who own devices and messages).", no_args_is_help=True
+)
 keys_cli = typer.Typer(help="API keys of an account.", no_args_is_help=True)
 devices_cli = typer.Typer(help="Devices of an account.", no_args_is_help=True)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
@@ -37,7 +39,9 @@ cli.add_typer(devices_cli, name="devices")
 cli.add_typer(db_cli, name="db")
 console = Console(soft_wrap=True)
 T = TypeVar("T")
-AccountOption = Annotated[str | None, typer.Option("--account", "-a", help="account email (default: the first admin)")]
+AccountOption = Annotated[
+    str | None, typer.Option("--account", "-a", help="account email (default: the first admin)")
+]
 
 
 def run(work: Callable[[application.App], Awaitable[T]]) -> T:
@@ -61,10 +65,14 @@ def run(work: Callable[[application.App], Awaitable[T]]) -> T:
 async def pick_account(app: application.App, email: str | None) -> Account:
     found = await app.gateway.directory.list_accounts()
     for account in found:
-        if (email is None and account.is_admin) or (email is not None and account.email == email.strip().lower()):
+        if (email is None and account.is_admin) or (
+            email is not None and account.email == email.strip().lower()
+        ):
             return account
     raise errors.NotFound(
-        f"no account {email}" if email else "no admin account yet: start `smsgate serve` once, or `smsgate accounts create EMAIL --admin`"
+        f"no account {email}"
+        if email
+        else "no admin account yet: start `smsgate serve` once, or `smsgate accounts create EMAIL --admin`"
     )
 
 
@@ -76,7 +84,7 @@ def welcome_text(welcome: application.Welcome, url: str) -> str:
         f"  simulated phone   device {welcome.device_id}\n"
         f"Keep the key: it is shown only now. Send a message with:\n"
         f"  curl -s {url}/api/v1/messages -H 'Authorization: Bearer {welcome.key}' \\\n"
-        f"       -H 'Content-Type: application/json' -d '{{\"to\": \"+79201234567\", \"text\": \"Hello\"}}'\n"
+        f'       -H \'Content-Type: application/json\' -d \'{{"to": "+79201234567", "text": "Hello"}}\'\n'
         f"API documentation: {url}/docs\n"
     )
 
@@ -94,18 +102,34 @@ def serve(
     url = settings.public_url or f"http://{host}:{port}"
     app = application.build(settings)
     api = application.asgi(app, on_welcome=lambda w: console.print(welcome_text(w, url)))
-    console.print(f"smsgate serving on {url} (database: {app.db.dialect}, {settings.url if app.db.is_sqlite else 'PostgreSQL'})")
-    uvicorn.run(api, host=host, port=port, loop="uvloop", http="httptools", log_level=settings.log_level,
-                access_log=False, timeout_graceful_shutdown=5)
+    console.print(
+        f"smsgate serving on {url} (database: {app.db.dialect}, {settings.url if app.db.is_sqlite else 'PostgreSQL'})"
+    )
+    uvicorn.run(
+        api,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
 
 
 @cli.command()
 def send(
     to: Annotated[list[str], typer.Argument(help="one or more phone numbers")],
     text: Annotated[str, typer.Option("--text", "-t", help="the message")],
-    device: Annotated[list[int] | None, typer.Option("--device", "-d", help="send through these devices")] = None,
-    urgent: Annotated[bool, typer.Option(help="before any normal message (one-time codes)")] = False,
-    at: Annotated[datetime | None, typer.Option(help="send at this time (UTC unless it has an offset)")] = None,
+    device: Annotated[
+        list[int] | None, typer.Option("--device", "-d", help="send through these devices")
+    ] = None,
+    urgent: Annotated[
+        bool, typer.Option(help="before any normal message (one-time codes)")
+    ] = False,
+    at: Annotated[
+        datetime | None, typer.Option(help="send at this time (UTC unless it has an offset)")
+    ] = None,
     account: AccountOption = None,
 ) -> None:
     """Send a message."""
@@ -113,8 +137,13 @@ def send(
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
         send_at = at.replace(tzinfo=at.tzinfo or datetime.now().astimezone().tzinfo) if at else None
-        request = SendRequest(to=tuple(to), text=text, devices=tuple(device or ()), send_at=send_at,
-                              priority=Priority.URGENT if urgent else Priority.NORMAL)
+        request = SendRequest(
+            to=tuple(to),
+            text=text,
+            devices=tuple(device or ()),
+            send_at=send_at,
+            priority=Priority.URGENT if urgent else Priority.NORMAL,
+        )
         for message in await app.gateway.send(request, account=owner):
             console.print(f"message {message.id} to {message.to}: {message.state}")
 
@@ -135,8 +164,14 @@ def messages(
         page = await app.gateway.list(f, account=owner)
         table = Table("id", "to", "status", "device", "created", "text")
         for m in page.items:
-            table.add_row(str(m.id), m.to, m.state.value + (f" ({m.reason})" if m.reason else ""),
-                          str(m.device_id or "-"), m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.text[:40])
+            table.add_row(
+                str(m.id),
+                m.to,
+                m.state.value + (f" ({m.reason})" if m.reason else ""),
+                str(m.device_id or "-"),
+                m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                m.text[:40],
+            )
         console.print(table)
 
     run(work)
@@ -148,14 +183,29 @@ def devices_list(account: AccountOption = None, archived: bool = False) -> None:
 
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
-        table = Table("id", "name", "kind", "enabled", "app", "last seen", "battery", "SIMs", "event stream")
+        table = Table(
+            "id", "name", "kind", "enabled", "app", "last seen", "battery", "SIMs", "event stream"
+        )
         streaming = await app.gateway.streaming(account=owner)
         for d in await app.gateway.list_devices(account=owner, archived=archived):
             seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if d.last_seen_at else "-"
             sims = ", ".join(f"{s.slot}:{s.number or '?'}" for s in d.sims) or "-"
-            stream = "-" if d.id not in streaming else ("connected" if streaming[d.id] else "polling only")
-            table.add_row(str(d.id), d.name, d.kind.value, "yes" if d.can_send else "no", d.app_version or "-", seen,
-                          f"{d.battery}%" if d.battery is not None else "-", sims, stream)
+            stream = (
+                "-"
+                if d.id not in streaming
+                else ("connected" if streaming[d.id] else "polling only")
+            )
+            table.add_row(
+                str(d.id),
+                d.name,
+                d.kind.value,
+                "yes" if d.can_send else "no",
+                d.app_version or "-",
+                seen,
+                f"{d.battery}%" if d.battery is not None else "-",
+                sims,
+                stream,
+            )
         console.print(table)
 
     run(work)
@@ -167,13 +217,28 @@ def queue(account: AccountOption = None) -> None:
 
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
-        table = Table("device", "name", "state", "queued", "leased", "taken", "used / quota", "next send")
+        table = Table(
+            "device", "name", "state", "queued", "leased", "taken", "used / quota", "next send"
+        )
         for state in await app.gateway.device_states(account=owner):
             d, q = state.device, state.queue
             whole = q.usage.get(0)
             used = f"{whole.messages if whole else 0} / {d.limits.quota if d.limits.quota else '-'} per {d.limits.period}"
-            nxt = whole.next_send_at.strftime("%H:%M:%S") if whole and whole.next_send_at and whole.next_send_at > state.now else "-"
-            table.add_row(str(d.id), d.name, state.waiting.value, str(q.queued), str(q.leased), str(q.taken), used, nxt)
+            nxt = (
+                whole.next_send_at.strftime("%H:%M:%S")
+                if whole and whole.next_send_at and whole.next_send_at > state.now
+                else "-"
+            )
+            table.add_row(
+                str(d.id),
+                d.name,
+                state.waiting.value,
+                str(q.queued),
+                str(q.leased),
+                str(q.taken),
+                used,
+                nxt,
+            )
         console.print(table)
 
     run(work)
@@ -190,7 +255,10 @@ def devices_add(
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
         device, token = await app.gateway.register_device(name, account=owner, kind=kind)
-        console.print(f"device {device.id} ({device.kind}) registered" + (f"; its token: {token}" if token else ""))
+        console.print(
+            f"device {device.id} ({device.kind}) registered"
+            + (f"; its token: {token}" if token else "")
+        )
 
     run(work)
 
@@ -207,7 +275,9 @@ def accounts_create(
     async def work(app: application.App) -> None:
         account = await app.gateway.create_account(email, password, is_admin=admin)
         _, key = await app.gateway.create_key(account, "first key")
-        console.print(f"account {account.id} {account.email} created; password: {password}\nAPI key (shown once): {key}")
+        console.print(
+            f"account {account.id} {account.email} created; password: {password}\nAPI key (shown once): {key}"
+        )
 
     run(work)
 
@@ -217,7 +287,12 @@ def accounts_list() -> None:
     async def work(app: application.App) -> None:
         table = Table("id", "email", "admin", "created")
         for a in await app.gateway.directory.list_accounts():
-            table.add_row(str(a.id), a.email, "yes" if a.is_admin else "", a.created_at.strftime("%Y-%m-%d %H:%M"))
+            table.add_row(
+                str(a.id),
+                a.email,
+                "yes" if a.is_admin else "",
+                a.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
         console.print(table)
 
     run(work)
@@ -252,8 +327,13 @@ def keys_list(account: AccountOption = None) -> None:
     async def work(app: application.App) -> None:
         table = Table("id", "name", "starts with", "created", "revoked")
         for k in await app.gateway.list_keys(await pick_account(app, account)):
-            table.add_row(str(k.id), k.name, k.prefix + "…", k.created_at.strftime("%Y-%m-%d %H:%M"),
-                          k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "")
+            table.add_row(
+                str(k.id),
+                k.name,
+                k.prefix + "…",
+                k.created_at.strftime("%Y-%m-%d %H:%M"),
+                k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
+            )
         console.print(table)
 
     run(work)
@@ -293,13 +373,21 @@ def read_rows(path: Path) -> Iterator[dict[str, str]]:
         sample = handle.read(4096)
         handle.seek(0)
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|") if sample.strip() else csv.excel
-        yield from ({k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(handle, dialect=dialect))
+        yield from (
+            {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            for row in csv.DictReader(handle, dialect=dialect)
+        )
 
 
 @cli.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a CSV or XLSX file with a header row")],
-    text: Annotated[str, typer.Option("--text", "-t", help="the message; {column} puts a column's value in")],
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="a CSV or XLSX file with a header row"),
+    ],
+    text: Annotated[
+        str, typer.Option("--text", "-t", help="the message; {column} puts a column's value in")
+    ],
     column: Annotated[str, typer.Option(help="the column with the phone numbers")] = "phone",
     device: Annotated[list[int] | None, typer.Option("--device", "-d")] = None,
     chunk: Annotated[int, typer.Option(min=1, max=10000)] = 1000,
@@ -308,14 +396,22 @@ def import_file(
     """Send to every number of a file, with a progress bar. Rows with a bad number are reported, not sent."""
     all_rows = list(read_rows(file))
     if all_rows and column not in all_rows[0]:
-        console.print(f"[red]error:[/red] no column {column!r}; the file has {', '.join(all_rows[0])}")
+        console.print(
+            f"[red]error:[/red] no column {column!r}; the file has {', '.join(all_rows[0])}"
+        )
         raise typer.Exit(1)
 
     async def work(app: application.App) -> None:
         _check_template(text)
         owner = await pick_account(app, account)
         sent, skipped = 0, []
-        columns = Progress(TextColumn("sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console)
+        columns = Progress(
+            TextColumn("sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
         with columns as progress:
             task = progress.add_task("import", total=len(all_rows))
             for start in range(0, len(all_rows), chunk):
@@ -342,11 +438,18 @@ def _check_template(text: str) -> None:
         raise errors.InvalidInput(f"the text template does not fit: {exc}") from None
     for name in fields:
         if not name or name.isdigit() or any(c in name for c in ".[]"):
-            raise errors.InvalidInput(f"the text template can only name columns: {{{name}}} is not one")
+            raise errors.InvalidInput(
+                f"the text template can only name columns: {{{name}}} is not one"
+            )
 
 
 def _row_request(
-    row: dict[str, str], column: str, text: str, device: list[int] | None, app: application.App, line: int,
+    row: dict[str, str],
+    column: str,
+    text: str,
+    device: list[int] | None,
+    app: application.App,
+    line: int,
     skipped: list[tuple[int, str]],
 ) -> SendRequest | None:
     from smsgate.core import numbers, segments
@@ -371,8 +474,6 @@ class _Blank(dict[str, Any]):
 
 def main() -> None:
     cli()
-
-
 
 
 if __name__ == "__main__":

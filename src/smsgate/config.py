@@ -51,7 +51,8 @@ class Settings:
             taken_timeout=timedelta(seconds=_float(env, "SMSGATE_TAKEN_TIMEOUT", 1800)),
             max_attempts=max(1, int(_float(env, "SMSGATE_MAX_ATTEMPTS", 3))),
             retry_backoff=timedelta(seconds=_float(env, "SMSGATE_RETRY_BACKOFF", 10)),
-            urgent_bypasses_pace=env.get("SMSGATE_URGENT_BYPASSES_PACE", "1").strip().lower() not in ("0", "false", "no"),
+            urgent_bypasses_pace=env.get("SMSGATE_URGENT_BYPASSES_PACE", "1").strip().lower()
+            not in ("0", "false", "no"),
             offline_after=timedelta(seconds=_float(env, "SMSGATE_OFFLINE_AFTER", 300)),
         )
         simulator = SimulatorSettings(

@@ -47,11 +47,19 @@ MAX_BATCH = 100_000
 class Policy:
     default_region: str | None = "RU"
     default_validity: timedelta = timedelta(hours=24)
-    lease_time: timedelta = timedelta(seconds=30)  # a device confirms (taken) within this, or the work goes back
-    taken_timeout: timedelta = timedelta(minutes=30)  # taken and never reported: failed as lost, not re-sent
-    max_attempts: int = 3  # a transient failure is retried, on another device first, up to this many tries
+    lease_time: timedelta = timedelta(
+        seconds=30
+    )  # a device confirms (taken) within this, or the work goes back
+    taken_timeout: timedelta = timedelta(
+        minutes=30
+    )  # taken and never reported: failed as lost, not re-sent
+    max_attempts: int = (
+        3  # a transient failure is retried, on another device first, up to this many tries
+    )
     retry_backoff: timedelta = timedelta(seconds=10)  # doubled after every failed try
-    urgent_bypasses_pace: bool = True  # urgent messages skip a device's pace (never its quota or window)
+    urgent_bypasses_pace: bool = (
+        True  # urgent messages skip a device's pace (never its quota or window)
+    )
     offline_after: timedelta = timedelta(minutes=5)  # a phone silent this long counts as offline
     key_cache_ttl: float = 10.0  # seconds an API key's account is remembered
 
@@ -103,7 +111,9 @@ class Gateway:
         if len(password) < 8:
             raise errors.InvalidInput("the password needs at least 8 characters")
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        return await self.directory.add_account(email=email, password_hash=password_hash, is_admin=is_admin, now=self.clock.now())
+        return await self.directory.add_account(
+            email=email, password_hash=password_hash, is_admin=is_admin, now=self.clock.now()
+        )
 
     async def login(self, email: str, password: str) -> Account:
         found = await self.directory.find_account_by_email(email.strip().lower())
@@ -119,13 +129,18 @@ class Gateway:
     async def set_password(self, account: Account, password: str) -> None:
         if len(password) < 8:
             raise errors.InvalidInput("the password needs at least 8 characters")
-        await self.directory.set_password(account.id, await asyncio.to_thread(self._hasher.hash, password))
+        await self.directory.set_password(
+            account.id, await asyncio.to_thread(self._hasher.hash, password)
+        )
 
     async def create_key(self, account: Account, name: str = "default") -> tuple[ApiKey, str]:
         secret = accounts.new_secret(accounts.KEY_PREFIX)
         key = await self.directory.add_key(
-            account_id=account.id, name=name.strip() or "default", prefix=accounts.shown_prefix(secret),
-            key_hash=accounts.secret_hash(secret), now=self.clock.now(),
+            account_id=account.id,
+            name=name.strip() or "default",
+            prefix=accounts.shown_prefix(secret),
+            key_hash=accounts.secret_hash(secret),
+            now=self.clock.now(),
         )
         return key, secret
 
@@ -158,7 +173,9 @@ class Gateway:
         news = await self._prepare(account, [request])
         return await self._accept(news)
 
-    async def send_batch(self, requests: Sequence[SendRequest], *, account: Account) -> list[Message]:
+    async def send_batch(
+        self, requests: Sequence[SendRequest], *, account: Account
+    ) -> list[Message]:
         """Many different messages; validated first, so one bad entry writes nothing."""
         if not requests:
             raise errors.InvalidInput("the batch is empty")
@@ -187,20 +204,31 @@ class Gateway:
                 raise
         return news
 
-    async def _named_devices(self, account: Account, requests: Sequence[SendRequest]) -> dict[int, Device]:
+    async def _named_devices(
+        self, account: Account, requests: Sequence[SendRequest]
+    ) -> dict[int, Device]:
         wanted = {d for r in requests for d in r.devices}
         if not wanted:
             return {}
-        found = {d.id: d for d in await self.directory.list_devices(account.id, archived=None, ids=sorted(wanted))}
+        found = {
+            d.id: d
+            for d in await self.directory.list_devices(
+                account.id, archived=None, ids=sorted(wanted)
+            )
+        }
         for device_id in sorted(wanted):
             device = found.get(device_id)
             if device is None:
                 raise errors.InvalidDevice(f"device {device_id} does not exist in this account")
             if not device.can_send:
-                raise errors.InvalidDevice(f"device {device_id} is {'archived' if device.archived else 'disabled'}")
+                raise errors.InvalidDevice(
+                    f"device {device_id} is {'archived' if device.archived else 'disabled'}"
+                )
         return found
 
-    def _validate(self, account: Account, request: SendRequest, devices: dict[int, Device], now: datetime) -> list[NewMessage]:
+    def _validate(
+        self, account: Account, request: SendRequest, devices: dict[int, Device], now: datetime
+    ) -> list[NewMessage]:
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
         if len(request.to) > MAX_RECIPIENTS:
@@ -208,7 +236,9 @@ class Gateway:
         text, encoded = segments.checked(request.text)
         send_at, valid_until = self._times(request, now)
         if request.sim_slot is not None and not 1 <= request.sim_slot <= 8:
-            raise errors.InvalidInput(f"SIM slot {request.sim_slot} does not exist (slots are 1 to 8)")
+            raise errors.InvalidInput(
+                f"SIM slot {request.sim_slot} does not exist (slots are 1 to 8)"
+            )
         if request.reference is not None and len(request.reference) > 100:
             raise errors.InvalidInput("a reference has at most 100 characters")
         news = []
@@ -216,11 +246,20 @@ class Gateway:
             number = numbers.parse(raw, self.policy.default_region)
             news.append(
                 NewMessage(
-                    account_id=account.id, to=number.e164, to_original=number.original, country=number.country,
-                    text=text, encoding=encoded.encoding, segments=encoded.segments, priority=request.priority,
+                    account_id=account.id,
+                    to=number.e164,
+                    to_original=number.original,
+                    country=number.country,
+                    text=text,
+                    encoding=encoded.encoding,
+                    segments=encoded.segments,
+                    priority=request.priority,
                     devices=request.devices,
-                    sim_slot=request.sim_slot, reference=request.reference, send_at=send_at,
-                    valid_until=valid_until, created_at=now,
+                    sim_slot=request.sim_slot,
+                    reference=request.reference,
+                    send_at=send_at,
+                    valid_until=valid_until,
+                    created_at=now,
                 )
             )
         return news
@@ -236,9 +275,13 @@ class Gateway:
                 send_at = None
         start = send_at or now
         try:
-            valid_until = request.valid_until or start + (request.valid_for or self.policy.default_validity)
+            valid_until = request.valid_until or start + (
+                request.valid_for or self.policy.default_validity
+            )
         except OverflowError:
-            raise errors.InvalidInput(f"the send time {start.isoformat()} is too far ahead") from None
+            raise errors.InvalidInput(
+                f"the send time {start.isoformat()} is too far ahead"
+            ) from None
         if valid_until.tzinfo is None:
             raise errors.InvalidInput("the validity end needs a timezone")
         if valid_until <= start:
@@ -282,22 +325,32 @@ class Gateway:
             raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
         token = accounts.new_secret(accounts.DEVICE_TOKEN_PREFIX) if kind is Kind.ANDROID else None
         device = await self.directory.add_device(
-            account_id=account.id, name=name, kind=kind,
-            token_hash=accounts.secret_hash(token) if token else None, limits=limits, now=self.clock.now(),
+            account_id=account.id,
+            name=name,
+            kind=kind,
+            token_hash=accounts.secret_hash(token) if token else None,
+            limits=limits,
+            now=self.clock.now(),
         )
         return device, token
 
-    async def list_devices(self, *, account: Account, archived: bool | None = False, ids: Sequence[int] | None = None) -> list[Device]:
+    async def list_devices(
+        self, *, account: Account, archived: bool | None = False, ids: Sequence[int] | None = None
+    ) -> list[Device]:
         return await self.directory.list_devices(account.id, archived=archived, ids=ids)
 
     async def get_device(self, device_id: int, *, account: Account) -> Device:
         return await self.directory.get_device(account.id, device_id)
 
-    async def change_device(self, device_id: int, changes: DeviceChanges, *, account: Account) -> Device:
+    async def change_device(
+        self, device_id: int, changes: DeviceChanges, *, account: Account
+    ) -> Device:
         if changes.name is not None:
             if not 1 <= len(changes.name.strip()) <= 200:
                 raise errors.InvalidInput("a device needs a name of 1 to 200 characters")
-            changes = dataclasses.replace(changes, name=changes.name.strip())  # as register_device keeps it
+            changes = dataclasses.replace(
+                changes, name=changes.name.strip()
+            )  # as register_device keeps it
         self._forget(device_id)
         return await self.directory.change_device(account.id, device_id, changes)
 
@@ -358,24 +411,38 @@ class Gateway:
         message = await self.store.get(account.id, message_id)
         now = self.clock.now()
         if message.state is State.SCHEDULED:
-            return routing.Waiting.SCHEDULED, f"scheduled for {message.send_at.isoformat() if message.send_at else '?'}"
+            return (
+                routing.Waiting.SCHEDULED,
+                f"scheduled for {message.send_at.isoformat() if message.send_at else '?'}",
+            )
         if message.state is not State.QUEUED:
             return None, f"the message is {message.state}"
         if message.next_attempt_at and message.next_attempt_at > now:
-            return routing.Waiting.RETRY_BACKOFF, f"retrying after {message.next_attempt_at.isoformat()} ({message.reason})"
+            return (
+                routing.Waiting.RETRY_BACKOFF,
+                f"retrying after {message.next_attempt_at.isoformat()} ({message.reason})",
+            )
         ids = message.devices or None
-        candidates = [d for d in await self.directory.list_devices(account.id, archived=None, ids=ids)]
+        candidates = [
+            d for d in await self.directory.list_devices(account.id, archived=None, ids=ids)
+        ]
         if not candidates:
             return routing.Waiting.NO_DEVICE, "the account has no device that could send it"
         states = [await self.state_of(d) for d in candidates]
         urgent = message.priority >= Priority.URGENT and self.policy.urgent_bypasses_pace
         reasons = {
-            s.device.id: routing.device_waiting(s.device, s.queue.usage, now=now, online=s.online, urgent=urgent) for s in states
+            s.device.id: routing.device_waiting(
+                s.device, s.queue.usage, now=now, online=s.online, urgent=urgent
+            )
+            for s in states
         }
         ready = [i for i, r in reasons.items() if r is routing.Waiting.READY]
         if ready:
             return routing.Waiting.READY, f"device {ready[0]} will take it at its next pull"
-        worst = min(reasons.values(), key=lambda r: routing.WAITING_ORDER.index(r) if r in routing.WAITING_ORDER else 99)
+        worst = min(
+            reasons.values(),
+            key=lambda r: routing.WAITING_ORDER.index(r) if r in routing.WAITING_ORDER else 99,
+        )
         detail = ", ".join(f"device {i}: {r}" for i, r in reasons.items())
         return worst, detail
 
@@ -389,7 +456,9 @@ class Gateway:
         while True:
             woken = self.hub.event(device.account_id, device.id)
             now = self.clock.now()
-            leased = await self.store.lease(device_id=device.id, limit=limit, now=now, until=now + self.policy.lease_time)
+            leased = await self.store.lease(
+                device_id=device.id, limit=limit, now=now, until=now + self.policy.lease_time
+            )
             remaining = deadline - time.monotonic()
             if leased:
                 self.hub.served[device.id] = time.monotonic()
@@ -397,7 +466,9 @@ class Gateway:
                 return leased
             self.hub.polls[device.id] += 1
             try:  # a limited device looks again each second: its pace or window may open without a wake-up
-                await asyncio.wait_for(woken.wait(), min(remaining, 1.0) if _limited(device) else remaining)
+                await asyncio.wait_for(
+                    woken.wait(), min(remaining, 1.0) if _limited(device) else remaining
+                )
             except TimeoutError:
                 if time.monotonic() >= deadline:
                     return []
@@ -405,15 +476,21 @@ class Gateway:
                 self.hub.polls[device.id] -= 1
 
     async def report(self, device: Device, reports: Sequence[Report]) -> list[ReportResult]:
-        results = await self.store.report(account_id=device.account_id, device_id=device.id, reports=reports, now=self.clock.now())
+        results = await self.store.report(
+            account_id=device.account_id, device_id=device.id, reports=reports, now=self.clock.now()
+        )
         for result in results:
             if result.applied and result.state is not None:
                 self.metrics.reports.labels(result.state.value).inc()
-        released = [(device.account_id, None) for r in results if r.applied and r.state is State.QUEUED]
+        released = [
+            (device.account_id, None) for r in results if r.applied and r.state is State.QUEUED
+        ]
         self.hub.notify_many(released)
         return results
 
-    async def receive(self, device: Device, items: Sequence[tuple[str, str, datetime | None, int | None]]) -> list[Inbound]:
+    async def receive(
+        self, device: Device, items: Sequence[tuple[str, str, datetime | None, int | None]]
+    ) -> list[Inbound]:
         """Inbound SMS a device got: (sender, text, received_at, sim_slot)."""
         now = self.clock.now()
         news = []
@@ -421,8 +498,14 @@ class Gateway:
             if not sender or not sender.strip():
                 raise errors.InvalidInput("an inbound message needs its sender")
             news.append(
-                NewInbound(account_id=device.account_id, device_id=device.id, sender=sender.strip(), text=text,
-                           received_at=received_at or now, sim_slot=sim_slot)
+                NewInbound(
+                    account_id=device.account_id,
+                    device_id=device.id,
+                    sender=sender.strip(),
+                    text=text,
+                    received_at=received_at or now,
+                    sim_slot=sim_slot,
+                )
             )
         stored = await self.directory.add_inbound(news, now=now)
         self.metrics.inbound.inc(len(stored))
@@ -438,7 +521,7 @@ class Gateway:
 
     @functools.cached_property
     def links(self) -> Links:
-        return Links(self.directory._db)  # noqa: SLF001 - the same database, its own tables
+        return Links(self.directory._db)
 
     async def link_device(self, device: Device) -> Link:
         """The device's webhook secret and signing key, made on first use."""
@@ -447,7 +530,9 @@ class Gateway:
     async def list_links(self, *, account: Account) -> dict[int, Link]:
         return await self.links.list_links(account.id)
 
-    async def streaming(self, *, account: Account, fresh: timedelta = timedelta(seconds=45)) -> dict[int, bool]:
+    async def streaming(
+        self, *, account: Account, fresh: timedelta = timedelta(seconds=45)
+    ) -> dict[int, bool]:
         """Per linked phone: whether an event stream of it is open on any node (keep-alives refresh it)."""
         now = self.clock.now()
         return {
@@ -480,13 +565,17 @@ class Gateway:
         report decides. None if no such phone holds it."""
         message = await self.links.request_cancel(account.id, message_id, now=self.clock.now())
         if message is not None and message.device_id is not None:
-            self.hub.streams.push(account.id, message.device_id, "MessageCancelled", {"messageId": str(message.id)})
+            self.hub.streams.push(
+                account.id, message.device_id, "MessageCancelled", {"messageId": str(message.id)}
+            )
         return message
 
     async def cancel_requested(self, message_ids: Sequence[int]) -> set[int]:
         return await self.links.cancel_requested(message_ids)
 
-    async def confirm_cancel(self, device: Device, message_id: int, *, at: datetime | None = None) -> Message | None:
+    async def confirm_cancel(
+        self, device: Device, message_id: int, *, at: datetime | None = None
+    ) -> Message | None:
         """The phone says it dropped a message it was asked to cancel: cancelled (None if not asked)."""
         now = self.clock.now()
         return await self.links.confirm_cancel(device.id, message_id, at=min(at or now, now))
@@ -495,13 +584,22 @@ class Gateway:
         return await self.links.by_reference(account.id, reference)
 
     async def receive_once(
-        self, device: Device, key: str, items: Sequence[tuple[str, str, datetime | None, int | None]]
+        self,
+        device: Device,
+        key: str,
+        items: Sequence[tuple[str, str, datetime | None, int | None]],
     ) -> list[Inbound] | None:
         """Like receive, for a delivery that may come again: None if `key` was taken in before."""
         now = self.clock.now()
         news = [
-            NewInbound(account_id=device.account_id, device_id=device.id, sender=sender.strip(), text=text,
-                       received_at=received_at or now, sim_slot=sim_slot)
+            NewInbound(
+                account_id=device.account_id,
+                device_id=device.id,
+                sender=sender.strip(),
+                text=text,
+                received_at=received_at or now,
+                sim_slot=sim_slot,
+            )
             for sender, text, received_at, sim_slot in items
             if sender and sender.strip()
         ]
@@ -519,18 +617,26 @@ class Gateway:
         await self.links.update_link(device.id, stream_seen_at=self.clock.now() if open_ else None)
         await self.directory.heartbeat(device.id, Heartbeat(), now=self.clock.now())
 
-    def push_event(self, account_id: int, device_id: int | None, kind: str, data: dict[str, str] | None = None) -> int:
+    def push_event(
+        self, account_id: int, device_id: int | None, kind: str, data: dict[str, str] | None = None
+    ) -> int:
         """An event for the streams of one device (or of every device of the account)."""
         return self.hub.streams.push(account_id, device_id, kind, data)
 
     # --- sign-in by code, password change -----------------------------------------------------
 
-    async def new_sign_in_code(self, account: Account, *, valid_for: timedelta = timedelta(seconds=60)) -> tuple[str, datetime]:
+    async def new_sign_in_code(
+        self, account: Account, *, valid_for: timedelta = timedelta(seconds=60)
+    ) -> tuple[str, datetime]:
         now = self.clock.now()
         for _ in range(20):
             code = f"{secrets.randbelow(1_000_000):06d}"
-            if await self.links.add_code(code_hash=accounts.secret_hash(code), account_id=account.id,
-                                         valid_until=now + valid_for, now=now):
+            if await self.links.add_code(
+                code_hash=accounts.secret_hash(code),
+                account_id=account.id,
+                valid_until=now + valid_for,
+                now=now,
+            ):
                 return code, now + valid_for
         raise errors.Unavailable("no free sign-in code right now; try again")
 

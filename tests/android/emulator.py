@@ -63,18 +63,24 @@ class Event:
 
 
 class Phone:
-    def __init__(self, server_url: str, *, version: str = "1.68.0", name: str = "samsung/a52qnsxx") -> None:
+    def __init__(
+        self, server_url: str, *, version: str = "1.68.0", name: str = "samsung/a52qnsxx"
+    ) -> None:
         self.base = f"{server_url}/api/mobile/v1"
         self.version = version
         self.name = name
         self.agent = f"me.capcom.smsgateway/{version}"
-        self.http = httpx.AsyncClient(base_url=self.base, headers={"User-Agent": self.agent}, timeout=30)
+        self.http = httpx.AsyncClient(
+            base_url=self.base, headers={"User-Agent": self.agent}, timeout=30
+        )
         self.id: str | None = None
         self.token: str | None = None
         self.local: dict[str, Local] = {}
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.keepalives = 0
-        self.signing_key = "".join(secrets.choice("abcdefgh") for _ in range(8))  # the app's random default
+        self.signing_key = "".join(
+            secrets.choice("abcdefgh") for _ in range(8)
+        )  # the app's random default
         self.hooks: list[dict[str, Any]] = []
         self._stream: asyncio.Task[None] | None = None
         self._stream_open = asyncio.Event()
@@ -89,8 +95,14 @@ class Phone:
 
     # --- M1-M3 ------------------------------------------------------------------------------------
 
-    async def register(self, *, private_token: str | None = None, login: tuple[str, str] | None = None,
-                       code: str | None = None, sims: int = 2) -> httpx.Response:
+    async def register(
+        self,
+        *,
+        private_token: str | None = None,
+        login: tuple[str, str] | None = None,
+        code: str | None = None,
+        sims: int = 2,
+    ) -> httpx.Response:
         if private_token is not None:
             header = f"Bearer {private_token}"
         elif login is not None:
@@ -100,15 +112,25 @@ class Phone:
         else:
             header = ""
         body: dict[str, Any] = {"name": self.name, "simCards": self.sim_cards(sims)}
-        answer = await self.http.post("/device", json=body, headers={"Authorization": header} if header else {})
+        answer = await self.http.post(
+            "/device", json=body, headers={"Authorization": header} if header else {}
+        )
         if answer.status_code == 201:
             self.id, self.token = answer.json()["id"], answer.json()["token"]
         return answer
 
     @staticmethod
     def sim_cards(count: int) -> list[dict[str, Any]]:
-        cards = [{"slotIndex": 0, "simNumber": 1, "phoneNumber": "*******4567", "carrierName": "***Mobile", "iccid": "****1234"},
-                 {"slotIndex": 1, "simNumber": 2}]
+        cards = [
+            {
+                "slotIndex": 0,
+                "simNumber": 1,
+                "phoneNumber": "*******4567",
+                "carrierName": "***Mobile",
+                "iccid": "****1234",
+            },
+            {"slotIndex": 1, "simNumber": 2},
+        ]
         return cards[:count]
 
     async def patch_device(self, **fields: Any) -> httpx.Response:
@@ -124,20 +146,28 @@ class Phone:
             known = self.local.get(item["id"])
             if item.get("state") == "Cancelling":
                 if known is None or known.state == "Pending":
-                    local = known or Local(item["id"], item["message"], {n: "Pending" for n in item["phoneNumbers"]})
+                    local = known or Local(
+                        item["id"], item["message"], {n: "Pending" for n in item["phoneNumbers"]}
+                    )
                     self.local[item["id"]] = local
                     await self.set_state(local, "Cancelled")
                 continue
             if known is not None:  # a known id: just re-send its state
                 await self.send_state(known)
                 continue
-            local = Local(item["id"], item.get("textMessage", {}).get("text", item["message"]),
-                          {n: "Pending" for n in item["phoneNumbers"]}, {"Pending": now_text()})
+            local = Local(
+                item["id"],
+                item.get("textMessage", {}).get("text", item["message"]),
+                {n: "Pending" for n in item["phoneNumbers"]},
+                {"Pending": now_text()},
+            )
             self.local[item["id"]] = local
             fresh.append(item)
         return fresh
 
-    async def set_state(self, local: Local, state: str, *, error: str | None = None, only: str | None = None) -> httpx.Response:
+    async def set_state(
+        self, local: Local, state: str, *, error: str | None = None, only: str | None = None
+    ) -> httpx.Response:
         for number in local.recipients:
             if only is None or number == only:
                 local.recipients[number] = state
@@ -148,16 +178,28 @@ class Phone:
 
     async def send_state(self, local: Local) -> httpx.Response:
         recipients = [
-            {"phoneNumber": n, "state": s, **({"error": local.errors[n]} if n in local.errors else {})}
+            {
+                "phoneNumber": n,
+                "state": s,
+                **({"error": local.errors[n]} if n in local.errors else {}),
+            }
             for n, s in local.recipients.items()
         ]
-        body = [{"id": local.id, "state": local.state, "recipients": recipients, "states": local.states}]
+        body = [
+            {"id": local.id, "state": local.state, "recipients": recipients, "states": local.states}
+        ]
         return await self.http.patch("/message", json=body, headers=self.auth)
 
-    STEPS: ClassVar[dict[str, tuple[str, ...]]] = {"Delivered": ("Processed", "Sent", "Delivered"), "Sent": ("Processed", "Sent"),
-             "Failed": ("Processed", "Failed"), "Undelivered": ("Processed", "Sent", "Failed")}
+    STEPS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "Delivered": ("Processed", "Sent", "Delivered"),
+        "Sent": ("Processed", "Sent"),
+        "Failed": ("Processed", "Failed"),
+        "Undelivered": ("Processed", "Sent", "Failed"),
+    }
 
-    async def send_through(self, message_id: str, final: str = "Delivered", error: str | None = None) -> None:
+    async def send_through(
+        self, message_id: str, final: str = "Delivered", error: str | None = None
+    ) -> None:
         """Hands a pulled message to the radio and reports each step, as the app does."""
         local = self.local[message_id]
         for state in self.STEPS[final]:
@@ -189,7 +231,9 @@ class Phone:
         self._stream_open.clear()
         self._stream = asyncio.create_task(self._listen())
         opened = asyncio.create_task(self._stream_open.wait())
-        done, _ = await asyncio.wait({opened, self._stream}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {opened, self._stream}, timeout=10, return_when=asyncio.FIRST_COMPLETED
+        )
         if self._stream in done:
             opened.cancel()
             self._stream.result()
@@ -197,7 +241,9 @@ class Phone:
 
     async def _listen(self) -> None:
         headers = {**self.auth, "User-Agent": "okhttp/4.10.0", "Accept": "text/event-stream"}
-        async with self.http.stream("GET", "/events", headers=headers, timeout=httpx.Timeout(30, read=3600)) as answer:
+        async with self.http.stream(
+            "GET", "/events", headers=headers, timeout=httpx.Timeout(30, read=3600)
+        ) as answer:
             answer.raise_for_status()
             assert answer.headers["content-type"].startswith("text/event-stream")
             self._stream_open.set()
@@ -231,14 +277,38 @@ class Phone:
     def hook_for(self, event: str) -> str:
         return next(h["url"] for h in self.hooks if h["event"] == event)
 
-    async def post_hook(self, event: str, payload: dict[str, Any], *, delivery: str | None = None,
-                        timestamp: int | None = None, key: str | None = None, url: str | None = None) -> httpx.Response:
-        envelope = {"id": delivery or secrets.token_urlsafe(15), "webhookId": f"smsgate-{event}", "event": event,
-                    "deviceId": self.id, "payload": payload}
+    async def post_hook(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        delivery: str | None = None,
+        timestamp: int | None = None,
+        key: str | None = None,
+        url: str | None = None,
+    ) -> httpx.Response:
+        envelope = {
+            "id": delivery or secrets.token_urlsafe(15),
+            "webhookId": f"smsgate-{event}",
+            "event": event,
+            "deviceId": self.id,
+            "payload": payload,
+        }
         # the app's Gson escapes <, >, &, = and ': the signature covers these exact bytes
-        body = json.dumps(envelope, ensure_ascii=False).replace("&", "\\u0026").replace("=", "\\u003d").encode()
+        body = (
+            json.dumps(envelope, ensure_ascii=False)
+            .replace("&", "\\u0026")
+            .replace("=", "\\u003d")
+            .encode()
+        )
         stamp = str(timestamp if timestamp is not None else int(time.time()))
-        signature = hmac.new((key or self.signing_key).encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
-        headers = {"Content-Type": "application/json", "X-Signature": signature, "X-Timestamp": stamp}
+        signature = hmac.new(
+            (key or self.signing_key).encode(), body + stamp.encode(), hashlib.sha256
+        ).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Signature": signature,
+            "X-Timestamp": stamp,
+        }
         async with httpx.AsyncClient(timeout=30, headers={"User-Agent": self.agent}) as client:
             return await client.post(url or self.hook_for(event), content=body, headers=headers)

@@ -13,7 +13,9 @@ from smsgate.service import Gateway
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 10.0) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 10.0
+) -> T:
     """Polls `probe` until `ok` says yes or the deadline passes; returns the last value."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

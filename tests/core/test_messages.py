@@ -31,7 +31,13 @@ def test_sources_are_exactly_the_inverse_of_moves() -> None:
 
 
 def test_final_states_have_no_moves_and_every_live_state_can_end() -> None:
-    assert FINAL == {State.DELIVERED, State.UNDELIVERED, State.FAILED, State.CANCELLED, State.EXPIRED}
+    assert FINAL == {
+        State.DELIVERED,
+        State.UNDELIVERED,
+        State.FAILED,
+        State.CANCELLED,
+        State.EXPIRED,
+    }
     for state in FINAL:
         assert not MOVES.get(state)
         for target in State:
@@ -74,8 +80,16 @@ def test_every_state_has_a_time_stamp_column() -> None:
 
 def message(state: State) -> Message:
     return Message(
-        id=1, account_id=1, to="+79201234567", to_original="+79201234567", country="RU", text="x",
-        encoding="gsm7", segments=1, state=state, created_at=T0,
+        id=1,
+        account_id=1,
+        to="+79201234567",
+        to_original="+79201234567",
+        country="RU",
+        text="x",
+        encoding="gsm7",
+        segments=1,
+        state=state,
+        created_at=T0,
     )
 
 
@@ -88,8 +102,18 @@ def test_moved_to_stamps_the_time_and_refuses_illegal_moves() -> None:
 
 
 def test_a_new_message_is_scheduled_only_when_its_time_is_ahead() -> None:
-    base = dict(account_id=1, to="+79201234567", to_original="x", country="RU", text="x", encoding="gsm7",
-                segments=1, created_at=T0)
+    base = dict(
+        account_id=1,
+        to="+79201234567",
+        to_original="x",
+        country="RU",
+        text="x",
+        encoding="gsm7",
+        segments=1,
+        created_at=T0,
+    )
     assert NewMessage(**base).state is State.QUEUED
     assert NewMessage(**base, send_at=T0).state is State.QUEUED
-    assert NewMessage(**base, send_at=datetime(2026, 1, 1, 12, 1, tzinfo=UTC)).state is State.SCHEDULED
+    assert (
+        NewMessage(**base, send_at=datetime(2026, 1, 1, 12, 1, tzinfo=UTC)).state is State.SCHEDULED
+    )

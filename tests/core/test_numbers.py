@@ -82,15 +82,40 @@ def test_parse_either_gives_e164_or_invalid_number(raw: str) -> None:
 VALID = ["+79201234567", "+16502530000", "+442079460958", "+380441234567", "+4930123456"]
 
 
-@given(st.sampled_from(VALID), st.lists(st.sampled_from([" ", "-", ".", "(", ")"]), min_size=12, max_size=12))
+@given(
+    st.sampled_from(VALID),
+    st.lists(st.sampled_from([" ", "-", ".", "(", ")"]), min_size=12, max_size=12),
+)
 def test_formatting_does_not_change_the_number(e164: str, junk: list[str]) -> None:
-    raw = "+" + "".join(digit + (junk[i] if i < len(junk) and i % 3 == 1 else "") for i, digit in enumerate(e164[1:]))
+    raw = "+" + "".join(
+        digit + (junk[i] if i < len(junk) and i % 3 == 1 else "")
+        for i, digit in enumerate(e164[1:])
+    )
     assert numbers.parse(raw, None).e164 == e164
     assert numbers.parse(raw.replace("+", "00", 1), "RU").e164 == e164
 
 
 @given(
-    code=st.sampled_from(["1", "7", "44", "49", "33", "39", "380", "86", "91", "55", "61", "81", "972", "0", "999", "3"]),
+    code=st.sampled_from(
+        [
+            "1",
+            "7",
+            "44",
+            "49",
+            "33",
+            "39",
+            "380",
+            "86",
+            "91",
+            "55",
+            "61",
+            "81",
+            "972",
+            "0",
+            "999",
+            "3",
+        ]
+    ),
     rest=st.integers(min_value=10**4, max_value=10**12),
 )
 def test_the_fast_international_reading_agrees_with_the_full_parser(code: str, rest: int) -> None:
@@ -99,7 +124,9 @@ def test_the_fast_international_reading_agrees_with_the_full_parser(code: str, r
     raw = f"+{code}{rest}"
     try:
         full = phonenumbers.parse(raw, None)
-        expected = phonenumbers.format_number(full, 0) if phonenumbers.is_valid_number(full) else None
+        expected = (
+            phonenumbers.format_number(full, 0) if phonenumbers.is_valid_number(full) else None
+        )
     except phonenumbers.NumberParseException:
         expected = None
     found = numbers.try_parse(raw)

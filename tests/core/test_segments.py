@@ -38,7 +38,12 @@ def packed(costs: list[int], size: int) -> list[list[int]]:
         ("€" * 80, "gsm7", 160, 1),
         ("€" * 81, "gsm7", 162, 2),
         ("a" * 152 + "€" + "a", "gsm7", 155, 1),
-        ("a" * 152 + "€" + "a" * 152, "gsm7", 306, 3),  # the € does not fit in part one's last septet
+        (
+            "a" * 152 + "€" + "a" * 152,
+            "gsm7",
+            306,
+            3,
+        ),  # the € does not fit in part one's last septet
         ("я" * 70, "ucs2", 70, 1),
         ("я" * 71, "ucs2", 71, 2),
         ("я" * 134, "ucs2", 134, 2),
@@ -81,7 +86,11 @@ def test_extension_characters_count_double_and_are_never_split(text: str) -> Non
         assert math.ceil(encoded.units / 153) <= encoded.segments <= math.ceil(encoded.units / 152)
 
 
-@given(st.lists(st.one_of(bmp_only, astral, st.sampled_from(BASIC)), min_size=1, max_size=400).map("".join))
+@given(
+    st.lists(st.one_of(bmp_only, astral, st.sampled_from(BASIC)), min_size=1, max_size=400).map(
+        "".join
+    )
+)
 def test_ucs2_counts_utf16_units_and_keeps_surrogate_pairs_whole(text: str) -> None:
     encoded = segments.measure(text)
     if all(ch in segments.GSM7_BASIC for ch in text):

@@ -44,7 +44,11 @@ class Node:
             "COLUMNS": "300",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "smsgate.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "smsgate.cli", "serve"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.output: list[str] = []
 
@@ -53,7 +57,9 @@ class Node:
         async with httpx.AsyncClient() as client:
             for _ in range(300):
                 if self.process.poll() is not None:
-                    raise AssertionError("node died: " + (self.process.stdout.read() if self.process.stdout else ""))
+                    raise AssertionError(
+                        "node died: " + (self.process.stdout.read() if self.process.stdout else "")
+                    )
                 try:
                     if (await client.get(self.url + "/healthz")).status_code == 200:
                         break
@@ -82,7 +88,9 @@ def read_key(node: Node) -> str:
     raise AssertionError("no API key in the welcome text")
 
 
-async def phone_loop(token: str, nodes: list[Node], taken: Counter[int], mine: list[int], stop: asyncio.Event) -> None:
+async def phone_loop(
+    token: str, nodes: list[Node], taken: Counter[int], mine: list[int], stop: asyncio.Event
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     clients = [httpx.AsyncClient(base_url=n.url, headers=headers, timeout=30) for n in nodes]
     try:
@@ -90,14 +98,22 @@ async def phone_loop(token: str, nodes: list[Node], taken: Counter[int], mine: l
         while not stop.is_set():
             client = clients[turn % len(clients)]
             turn += 1
-            work = (await client.get("/device/v1/messages", params={"wait": 1, "limit": 250})).json()["messages"]
+            work = (
+                await client.get("/device/v1/messages", params={"wait": 1, "limit": 250})
+            ).json()["messages"]
             if not work:
                 continue
             ids = [m["id"] for m in work]
             taken.update(ids)
             mine.extend(ids)
-            reports = [{"id": i, "status": "taken"} for i in ids] + [{"id": i, "status": "sent"} for i in ids]
-            answer = (await clients[turn % len(clients)].post("/device/v1/reports", json={"reports": reports})).json()
+            reports = [{"id": i, "status": "taken"} for i in ids] + [
+                {"id": i, "status": "sent"} for i in ids
+            ]
+            answer = (
+                await clients[turn % len(clients)].post(
+                    "/device/v1/reports", json={"reports": reports}
+                )
+            ).json()
             assert all(r["applied"] for r in answer["results"]), answer
     finally:
         for client in clients:
@@ -119,26 +135,42 @@ async def test_two_nodes_hand_out_every_message_exactly_once(tmp_path: Path) -> 
         async with httpx.AsyncClient(base_url=first.url, headers=auth, timeout=120) as api:
             for device in (await api.get("/api/v1/devices")).json():  # only our four phones send
                 await api.delete(f"/api/v1/devices/{device['id']}")
-            tokens = [(await api.post("/api/v1/devices", json={"name": f"phone {i}"})).json()["token"] for i in range(PHONES)]
+            tokens = [
+                (await api.post("/api/v1/devices", json={"name": f"phone {i}"})).json()["token"]
+                for i in range(PHONES)
+            ]
 
             # a phone waiting on the second node wakes for a send accepted by the first
-            async with httpx.AsyncClient(base_url=second.url, headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=30) as phone:
+            async with httpx.AsyncClient(
+                base_url=second.url, headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=30
+            ) as phone:
                 waiting = asyncio.create_task(phone.get("/device/v1/messages", params={"wait": 20}))
                 await asyncio.sleep(0.5)
-                sent = (await api.post("/api/v1/messages", json={"to": "+79201234567", "text": "wake"})).json()["messages"][0]
+                sent = (
+                    await api.post("/api/v1/messages", json={"to": "+79201234567", "text": "wake"})
+                ).json()["messages"][0]
                 woke = (await asyncio.wait_for(waiting, 10)).json()["messages"]
                 assert [m["id"] for m in woke] == [sent["id"]]
-                await phone.post("/device/v1/reports", json={"reports": [{"id": sent["id"], "status": "sent"}]})
+                await phone.post(
+                    "/device/v1/reports", json={"reports": [{"id": sent["id"], "status": "sent"}]}
+                )
 
             taken: Counter[int] = Counter()
             per_phone: list[list[int]] = [[] for _ in tokens]
             stop = asyncio.Event()
-            loops = [asyncio.create_task(phone_loop(t, nodes, taken, per_phone[i], stop)) for i, t in enumerate(tokens)]
+            loops = [
+                asyncio.create_task(phone_loop(t, nodes, taken, per_phone[i], stop))
+                for i, t in enumerate(tokens)
+            ]
             accepted: list[int] = []
             for start in range(0, TOTAL, 2_000):
                 node = nodes[(start // 2_000) % 2]
-                batch = [{"to": f"+7920{start + i:07d}", "text": f"m{start + i}"} for i in range(2_000)]
-                async with httpx.AsyncClient(base_url=node.url, headers=auth, timeout=120) as client:
+                batch = [
+                    {"to": f"+7920{start + i:07d}", "text": f"m{start + i}"} for i in range(2_000)
+                ]
+                async with httpx.AsyncClient(
+                    base_url=node.url, headers=auth, timeout=120
+                ) as client:
                     answer = await client.post("/api/v1/messages/batch", json={"messages": batch})
                 assert answer.status_code == 201, answer.text
                 accepted.extend(m["id"] for m in answer.json()["messages"])
@@ -150,7 +182,9 @@ async def test_two_nodes_hand_out_every_message_exactly_once(tmp_path: Path) -> 
             await asyncio.gather(*loops)
 
             assert len(accepted) == TOTAL == len(set(accepted))
-            assert set(taken) == set(accepted), f"{len(set(accepted) - set(taken))} never handed out"
+            assert set(taken) == set(accepted), (
+                f"{len(set(accepted) - set(taken))} never handed out"
+            )
             assert max(taken.values()) == 1, "a message was handed out twice"
             assert all(per_phone), "every phone got work"
     finally:

@@ -36,7 +36,9 @@ async def owner(gw, email: str = "owner@example.com") -> Account:
     return await gw.create_account(email, "password123")
 
 
-async def phone(gw, account: Account, name: str = "phone", limits: Limits = Limits(), sims: tuple[Sim, ...] = ()) -> int:
+async def phone(
+    gw, account: Account, name: str = "phone", limits: Limits = Limits(), sims: tuple[Sim, ...] = ()
+) -> int:
     device, _ = await gw.register_device(name, account=account, kind=Kind.ANDROID, limits=limits)
     if sims:
         await gw.heartbeat(device, Heartbeat(sims=sims))
@@ -44,7 +46,9 @@ async def phone(gw, account: Account, name: str = "phone", limits: Limits = Limi
 
 
 async def send(gw, account: Account, *to: str, **options) -> list[int]:
-    sent = await gw.send(SendRequest(to=to or ("+79201234567",), text="hi", **options), account=account)
+    sent = await gw.send(
+        SendRequest(to=to or ("+79201234567",), text="hi", **options), account=account
+    )
     return [m.id for m in sent]
 
 
@@ -97,9 +101,18 @@ async def test_quota_of_distinct_recipients(gw) -> None:
     account = await owner(gw)
     device = await phone(gw, account, limits=Limits(quota_recipients=2))
     a, b, c = numbers(3)
-    ids = [*(await send(gw, account, a)), *(await send(gw, account, b)), *(await send(gw, account, c)), *(await send(gw, account, a))]
+    ids = [
+        *(await send(gw, account, a)),
+        *(await send(gw, account, b)),
+        *(await send(gw, account, c)),
+        *(await send(gw, account, a)),
+    ]
     leased = [m.id for m in await lease(gw, device)]
-    assert leased == [ids[0], ids[1], ids[3]]  # the third recipient waits; a repeat to a known one goes
+    assert leased == [
+        ids[0],
+        ids[1],
+        ids[3],
+    ]  # the third recipient waits; a repeat to a known one goes
     assert await lease(gw, device) == []
 
 
@@ -113,7 +126,9 @@ async def test_send_window_in_the_devices_timezone(gw) -> None:
     await gw.heartbeat(await gw.get_device(device, account=account), Heartbeat())  # seen at T0
     gw.clock.at = evening - timedelta(minutes=1)
     [message_id] = [m.id for m in (await gw.list(_all(), account=account)).items]
-    assert (await gw.why(message_id, account=account))[0] is Waiting.DEVICE_OFFLINE  # silent since 09:00 UTC
+    assert (await gw.why(message_id, account=account))[
+        0
+    ] is Waiting.DEVICE_OFFLINE  # silent since 09:00 UTC
     await gw.heartbeat(await gw.get_device(device, account=account), Heartbeat())
     assert (await gw.why(message_id, account=account))[0] is Waiting.OUTSIDE_WINDOW
     assert len(await lease(gw, device, at=T0)) == 1  # 12:00 in Moscow
@@ -135,7 +150,11 @@ async def test_urgent_first_then_first_in_first_out(gw) -> None:
 
 async def test_named_devices_share_the_work_and_others_get_none(gw) -> None:
     account = await owner(gw)
-    one, two, other = await phone(gw, account, "one"), await phone(gw, account, "two"), await phone(gw, account, "other")
+    one, two, other = (
+        await phone(gw, account, "one"),
+        await phone(gw, account, "two"),
+        await phone(gw, account, "other"),
+    )
     ids = await send(gw, account, *numbers(10), devices=(one, two))
     assert await lease(gw, other) == []
     got_one = [m.id for m in await lease(gw, one, limit=5)]
@@ -146,7 +165,9 @@ async def test_named_devices_share_the_work_and_others_get_none(gw) -> None:
 
 async def test_sims_rotate_unless_a_slot_is_requested(gw) -> None:
     account = await owner(gw)
-    device = await phone(gw, account, sims=(Sim(slot=1, number="+79000000001"), Sim(slot=2, number="+79000000002")))
+    device = await phone(
+        gw, account, sims=(Sim(slot=1, number="+79000000001"), Sim(slot=2, number="+79000000002"))
+    )
     await send(gw, account, *numbers(4))
     used = [m.sim_used for m in await lease(gw, device)]
     assert sorted(used) == [1, 1, 2, 2]
@@ -158,7 +179,9 @@ async def test_a_sim_at_its_own_quota_leaves_the_work_to_the_other(gw) -> None:
     account = await owner(gw)
     device = await phone(gw, account, sims=(Sim(slot=1), Sim(slot=2)))
     owner_account = account
-    await gw.change_device(device, DeviceChanges(sim_limits={1: Limits(quota=1)}), account=owner_account)
+    await gw.change_device(
+        device, DeviceChanges(sim_limits={1: Limits(quota=1)}), account=owner_account
+    )
     await send(gw, account, *numbers(4))
     assert sorted(m.sim_used for m in await lease(gw, device)) == [1, 2, 2, 2]
     await send(gw, account, *numbers(1), sim_slot=1)
@@ -171,7 +194,9 @@ async def test_a_transient_failure_is_retried_on_another_device(gw) -> None:
     [message_id] = await send(gw, account)
     device_one = await gw.get_device(one, account=account)
     assert [m.id for m in await lease(gw, one)] == [message_id]
-    [result] = await gw.report(device_one, [Report(message_id=message_id, state=State.FAILED, reason=Reason.NO_SERVICE)])
+    [result] = await gw.report(
+        device_one, [Report(message_id=message_id, state=State.FAILED, reason=Reason.NO_SERVICE)]
+    )
     assert result.applied and result.state is State.QUEUED
     message = await gw.get(message_id, account=account)
     assert message.state is State.QUEUED and message.reason is Reason.NO_SERVICE
@@ -186,7 +211,10 @@ async def test_a_permanent_failure_is_final(gw) -> None:
     device = await phone(gw, account)
     [message_id] = await send(gw, account)
     await lease(gw, device)
-    await gw.report(await gw.get_device(device, account=account), [Report(message_id=message_id, state=State.FAILED, reason=Reason.INVALID_NUMBER)])
+    await gw.report(
+        await gw.get_device(device, account=account),
+        [Report(message_id=message_id, state=State.FAILED, reason=Reason.INVALID_NUMBER)],
+    )
     message = await gw.get(message_id, account=account)
     assert message.state is State.FAILED and message.reason is Reason.INVALID_NUMBER
 
@@ -199,7 +227,9 @@ async def test_transient_failures_end_after_the_last_attempt(gw) -> None:
     at = T0
     for _ in range(gw.policy.max_attempts):
         assert [m.id for m in await lease(gw, device, at=at)] == [message_id]
-        await gw.report(handle, [Report(message_id=message_id, state=State.FAILED, reason=Reason.GENERIC)])
+        await gw.report(
+            handle, [Report(message_id=message_id, state=State.FAILED, reason=Reason.GENERIC)]
+        )
         at += timedelta(hours=1)
     message = await gw.get(message_id, account=account)
     assert message.state is State.FAILED and message.attempts == gw.policy.max_attempts
@@ -210,10 +240,15 @@ async def test_a_vanished_device_gives_back_unconfirmed_work_and_fails_confirmed
     gone, spare = await phone(gw, account, "gone"), await phone(gw, account, "spare")
     unconfirmed, confirmed = await send(gw, account, *numbers(2))
     assert len(await lease(gw, gone)) == 2
-    await gw.report(await gw.get_device(gone, account=account), [Report(message_id=confirmed, state=State.TAKEN, at=T0)])
+    await gw.report(
+        await gw.get_device(gone, account=account),
+        [Report(message_id=confirmed, state=State.TAKEN, at=T0)],
+    )
     assert await gw.store.release_expired_leases(now=T0 + LEASE)
     assert [m.id for m in await lease(gw, spare, at=T0 + LEASE)] == [unconfirmed]
-    assert await gw.store.fail_lost(now=T0 + timedelta(hours=1), older_than=T0 + timedelta(minutes=1))
+    assert await gw.store.fail_lost(
+        now=T0 + timedelta(hours=1), older_than=T0 + timedelta(minutes=1)
+    )
     lost = await gw.get(confirmed, account=account)
     assert lost.state is State.FAILED and lost.reason is Reason.DEVICE_LOST
 
@@ -227,7 +262,9 @@ async def test_device_queue_shows_counts_usage_and_readiness(gw) -> None:
     state = await gw.device_state(device, account=account)
     assert (state.queue.queued, state.queue.leased, state.queue.usage[0].messages) == (1, 2, 2)
     assert state.waiting is Waiting.AT_QUOTA
-    [waiting_id] = [m.id for m in (await gw.list(_all(), account=account)).items if m.state is State.QUEUED]
+    [waiting_id] = [
+        m.id for m in (await gw.list(_all(), account=account)).items if m.state is State.QUEUED
+    ]
     assert (await gw.why(waiting_id, account=account))[0] is Waiting.AT_QUOTA
 
 
@@ -235,17 +272,22 @@ async def test_waiting_devices_are_woken_least_recently_served_first(gw, backend
     import asyncio
 
     if backend == "postgres":
-        pytest.skip("on PostgreSQL woken leases run side by side in the database: the wake order is a bias there")
+        pytest.skip(
+            "on PostgreSQL woken leases run side by side in the database: the wake order is a bias there"
+        )
     account = await owner(gw)
     busy, idle = await phone(gw, account, "busy"), await phone(gw, account, "idle")
-    busy_device, idle_device = await gw.get_device(busy, account=account), await gw.get_device(idle, account=account)
+    busy_device, idle_device = (
+        await gw.get_device(busy, account=account),
+        await gw.get_device(idle, account=account),
+    )
     await send(gw, account)
     assert len(await gw.pull(busy_device, limit=1)) == 1  # busy was served just now
     waits = [asyncio.create_task(gw.pull(d, limit=1, wait=5)) for d in (busy_device, idle_device)]
     while not (gw.hub.is_waiting(busy) and gw.hub.is_waiting(idle)):
         await asyncio.sleep(0.01)
     [message_id] = await send(gw, account)
-    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     assert [m.id for m in waits[1].result()] == [message_id]  # the idle one took it
     [extra] = await send(gw, account)  # the busy one is still waiting: it takes the next one
     assert [m.id for m in await waits[0]] == [extra]

@@ -23,7 +23,9 @@ def bearer(request: Request) -> str | None:
 
 
 async def account(request: Request) -> Account:
-    return await gateway_of(request).authenticate(bearer(request) or request.headers.get("x-api-key"))
+    return await gateway_of(request).authenticate(
+        bearer(request) or request.headers.get("x-api-key")
+    )
 
 
 async def device(request: Request) -> Device:

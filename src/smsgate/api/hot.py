@@ -24,10 +24,14 @@ from smsgate.service import Gateway
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _native(model: type[BaseModel], accept: Callable[[Gateway, BaseModel, Account], Awaitable[Response]]) -> Handler:
+def _native(
+    model: type[BaseModel], accept: Callable[[Gateway, BaseModel, Account], Awaitable[Response]]
+) -> Handler:
     async def handle(request: Request) -> Response:
         gateway = auth.gateway_of(request)
-        account = await gateway.authenticate(auth.bearer(request) or request.headers.get("x-api-key"))
+        account = await gateway.authenticate(
+            auth.bearer(request) or request.headers.get("x-api-key")
+        )
         body = model.model_validate_json(await request.body())
         return await accept(gateway, body, account)
 
@@ -46,7 +50,9 @@ class HotPaths:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+        handler = (
+            self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+        )
         if handler is None:
             await self.app(scope, receive, send)
             return

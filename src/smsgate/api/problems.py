@@ -26,7 +26,9 @@ STATUS: Final[dict[type[errors.GatewayError], int]] = {
 }
 
 
-def status_of(error: errors.GatewayError, table: Mapping[type[errors.GatewayError], int] = STATUS) -> int:
+def status_of(
+    error: errors.GatewayError, table: Mapping[type[errors.GatewayError], int] = STATUS
+) -> int:
     """The status of the most specific kind of error the table names (400 if none)."""
     for kind in type(error).__mro__:
         if kind in table:
@@ -40,9 +42,17 @@ def slug(error: type[Exception]) -> str:
 
 
 def problem(status: int, title: str, detail: str, kind: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://smsgate.dev/problems/{kind}", "title": title, "status": status, "detail": detail, **extra}
+    body = {
+        "type": f"https://smsgate.dev/problems/{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 Door = Callable[[Request, Exception], Awaitable[Response]]
@@ -73,7 +83,9 @@ async def render(request: Request, exc: Exception) -> Response:
     door = _door(request)
     if door is not None:
         if not isinstance(exc, (errors.GatewayError, RequestValidationError, HTTPException)):
-            log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+            log.exception(
+                "unexpected error on %s %s", request.method, request.url.path, exc_info=exc
+            )
         return await door(request, exc)
     if isinstance(exc, errors.GatewayError):
         return await _gateway_error(request, exc)
@@ -89,17 +101,27 @@ async def _gateway_error(_: Request, exc: errors.GatewayError) -> JSONResponse:
     title = (type(exc).__doc__ or "Error").strip().rstrip(".")
     return problem(status_of(exc), title, exc.detail, slug(type(exc)), **extra)
 
+
 async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
     issues = [
-        {"where": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
+        {
+            "where": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+            "problem": e.get("msg", ""),
+        }
         for e in exc.errors()
     ]
     detail = "; ".join(f"{i['where'] or 'body'}: {i['problem']}" for i in issues[:5])
     return problem(422, "The request is not valid", detail, "invalid-input", errors=issues)
 
+
 async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-    return problem(exc.status_code, str(exc.detail), str(exc.detail), "http-" + str(exc.status_code))
+    return problem(
+        exc.status_code, str(exc.detail), str(exc.detail), "http-" + str(exc.status_code)
+    )
+
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(500, "Internal error", "the gateway failed to do this; it has been logged", "internal")
+    return problem(
+        500, "Internal error", "the gateway failed to do this; it has been logged", "internal"
+    )

@@ -56,7 +56,9 @@ async def send(body: schemas.SendBody, request: Request, account: Caller) -> Res
     return await accept_one(gateway_of(request), body, account)
 
 
-@router.post("/messages/batch", status_code=201, response_model=schemas.MessagesOut, tags=["messages"])
+@router.post(
+    "/messages/batch", status_code=201, response_model=schemas.MessagesOut, tags=["messages"]
+)
 async def send_batch(body: schemas.BatchBody, request: Request, account: Caller) -> Response:
     """Many different messages in one request; each `reference` comes back beside its id."""
     return await accept_batch(gateway_of(request), body, account)
@@ -76,7 +78,9 @@ def _states(status: str | None) -> frozenset[State] | None:
     try:
         return frozenset(State(s.strip().lower()) for s in status.split(",") if s.strip())
     except ValueError:
-        raise errors.InvalidInput(f"unknown status in {status!r}; known: {', '.join(State)}") from None
+        raise errors.InvalidInput(
+            f"unknown status in {status!r}; known: {', '.join(State)}"
+        ) from None
 
 
 def _phone(phone: str | None, request: Request) -> str | None:
@@ -98,8 +102,15 @@ def filters(
     cursor: str | None = None,
 ) -> MessageFilter:
     return MessageFilter(
-        states=_states(status), device_ids=tuple(device) if device else None, phone=_phone(phone, request),
-        since=since, until=until, min_id=min_id, max_id=max_id, limit=limit, before_id=_cursor(cursor),
+        states=_states(status),
+        device_ids=tuple(device) if device else None,
+        phone=_phone(phone, request),
+        since=since,
+        until=until,
+        min_id=min_id,
+        max_id=max_id,
+        limit=limit,
+        before_id=_cursor(cursor),
     )
 
 
@@ -114,7 +125,12 @@ def _next(before_id: int | None) -> str | None:
 async def list_messages(request: Request, account: Caller, f: Filters) -> Response:
     """Newest first; follow `next_cursor` for the next page."""
     page = await gateway_of(request).list(f, account=account)
-    return schemas.json({"messages": [schemas.message(m) for m in page.items], "next_cursor": _next(page.next_before_id)})
+    return schemas.json(
+        {
+            "messages": [schemas.message(m) for m in page.items],
+            "next_cursor": _next(page.next_before_id),
+        }
+    )
 
 
 @router.get("/messages/{message_id}", response_model=schemas.MessageOut, tags=["messages"])
@@ -125,7 +141,9 @@ async def get_message(message_id: int, request: Request, account: Caller) -> Res
 @router.post("/messages/{message_id}/cancel", response_model=schemas.MessageOut, tags=["messages"])
 async def cancel_message(message_id: int, request: Request, account: Caller) -> Response:
     """Cancels a message no device has taken yet (409 otherwise)."""
-    return schemas.json(schemas.message(await gateway_of(request).cancel(message_id, account=account)))
+    return schemas.json(
+        schemas.message(await gateway_of(request).cancel(message_id, account=account))
+    )
 
 
 @router.delete("/messages/{message_id}", status_code=204, tags=["messages"])
@@ -138,12 +156,19 @@ async def delete_message(message_id: int, request: Request, account: Caller) -> 
 @router.get("/inbox", response_model=schemas.InboxOut, tags=["inbox"])
 async def list_inbox(request: Request, account: Caller, f: Filters) -> Response:
     page = await gateway_of(request).list_inbound(f, account=account)
-    return schemas.json({"messages": [schemas.inbound(i) for i in page.items], "next_cursor": _next(page.next_before_id)})
+    return schemas.json(
+        {
+            "messages": [schemas.inbound(i) for i in page.items],
+            "next_cursor": _next(page.next_before_id),
+        }
+    )
 
 
 @router.delete("/inbox/{inbound_id}", status_code=204, tags=["inbox"])
 async def delete_inbound(inbound_id: int, request: Request, account: Caller) -> Response:
-    if not await gateway_of(request).delete_inbound(MessageFilter(ids=(inbound_id,)), account=account):
+    if not await gateway_of(request).delete_inbound(
+        MessageFilter(ids=(inbound_id,)), account=account
+    ):
         raise errors.NotFound(f"inbound message {inbound_id} not found")
     return Response(status_code=204)
 
@@ -160,7 +185,9 @@ def _limits(body: schemas.LimitsBody | None) -> Limits | None:
     return Limits(
         pace=timedelta(seconds=seconds) if seconds else None,
         jitter=timedelta(seconds=body.jitter_seconds) if body.jitter_seconds else None,
-        quota=body.quota, quota_recipients=body.quota_recipients, period=body.period,
+        quota=body.quota,
+        quota_recipients=body.quota_recipients,
+        period=body.period,
         window_start=routing.parse_time(body.window_start) if body.window_start else None,
         window_end=routing.parse_time(body.window_end) if body.window_end else None,
         timezone=body.timezone,
@@ -190,37 +217,53 @@ async def list_devices(request: Request, account: Caller, archived: bool = False
 
 @router.get("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
 async def get_device(device_id: int, request: Request, account: Caller) -> Response:
-    return schemas.json(_device(request, await gateway_of(request).get_device(device_id, account=account)))
+    return schemas.json(
+        _device(request, await gateway_of(request).get_device(device_id, account=account))
+    )
 
 
 @router.patch("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
-async def change_device(device_id: int, body: schemas.DeviceChangeBody, request: Request, account: Caller) -> Response:
+async def change_device(
+    device_id: int, body: schemas.DeviceChangeBody, request: Request, account: Caller
+) -> Response:
     sim_limits = None
     if body.sim_limits is not None:
         if any(not 1 <= slot <= 8 for slot in body.sim_limits):
             raise errors.InvalidInput("SIM slots are 1 to 8")
         sim_limits = {slot: _limits(lim) or Limits() for slot, lim in body.sim_limits.items()}
-    changes = DeviceChanges(name=body.name, enabled=body.enabled, limits=_limits(body.limits), sim_limits=sim_limits)
-    return schemas.json(_device(request, await gateway_of(request).change_device(device_id, changes, account=account)))
+    changes = DeviceChanges(
+        name=body.name, enabled=body.enabled, limits=_limits(body.limits), sim_limits=sim_limits
+    )
+    return schemas.json(
+        _device(
+            request, await gateway_of(request).change_device(device_id, changes, account=account)
+        )
+    )
 
 
 @router.get("/devices/{device_id}/queue", response_model=schemas.DeviceQueueOut, tags=["devices"])
 async def device_queue(device_id: int, request: Request, account: Caller) -> Response:
     """What waits for the device, what it holds, what it used of its limits, and whether it is ready."""
-    return schemas.json(schemas.device_queue(await gateway_of(request).device_state(device_id, account=account)))
+    return schemas.json(
+        schemas.device_queue(await gateway_of(request).device_state(device_id, account=account))
+    )
 
 
 @router.get("/messages/{message_id}/waiting", response_model=schemas.WaitingOut, tags=["messages"])
 async def message_waiting(message_id: int, request: Request, account: Caller) -> Response:
     """Why a message has not gone out yet: scheduled, retry back-off, no device, pace, quota, window..."""
     waiting, detail = await gateway_of(request).why(message_id, account=account)
-    return schemas.json({"id": message_id, "waiting": waiting.value if waiting else None, "detail": detail})
+    return schemas.json(
+        {"id": message_id, "waiting": waiting.value if waiting else None, "detail": detail}
+    )
 
 
 @router.delete("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
 async def archive_device(device_id: int, request: Request, account: Caller) -> Response:
     """Archives the device: it sends no more and its token stops working; its history stays."""
-    return schemas.json(_device(request, await gateway_of(request).archive_device(device_id, account=account)))
+    return schemas.json(
+        _device(request, await gateway_of(request).archive_device(device_id, account=account))
+    )
 
 
 @router.get("/keys", response_model=list[schemas.KeyOut], tags=["keys"])

@@ -18,15 +18,24 @@ Strict = ConfigDict(extra="forbid")
 
 class SendBody(BaseModel):
     model_config = Strict
-    to: Annotated[str | list[str], Field(description="one number, or a list: one message per recipient")]
+    to: Annotated[
+        str | list[str], Field(description="one number, or a list: one message per recipient")
+    ]
     text: str = Field(min_length=1, max_length=10_000)
-    devices: list[int] = Field(default_factory=list, description="spread over these devices; empty = any device of the account")
+    devices: list[int] = Field(
+        default_factory=list,
+        description="spread over these devices; empty = any device of the account",
+    )
     sim: int | None = Field(None, ge=1, le=8, description="SIM slot, 1-based")
     priority: Literal["normal", "urgent"] = "normal"
     send_at: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
-    validity: int | None = Field(None, ge=1, le=30 * 86400, description="seconds the message stays sendable")
-    reference: str | None = Field(None, max_length=100, description="your own id; it comes back with the message")
+    validity: int | None = Field(
+        None, ge=1, le=30 * 86400, description="seconds the message stays sendable"
+    )
+    reference: str | None = Field(
+        None, max_length=100, description="your own id; it comes back with the message"
+    )
 
 
 class BatchBody(BaseModel):
@@ -91,15 +100,29 @@ class SimOut(BaseModel):
 
 class LimitsBody(BaseModel):
     model_config = Strict
-    pace_seconds: float | None = Field(None, ge=0, le=86400, description="minimum seconds between two messages")
-    per_minute: float | None = Field(None, gt=0, le=6000, description="or: at most this many messages a minute")
-    jitter_seconds: float | None = Field(None, ge=0, le=3600, description="a random extra wait of up to this")
+    pace_seconds: float | None = Field(
+        None, ge=0, le=86400, description="minimum seconds between two messages"
+    )
+    per_minute: float | None = Field(
+        None, gt=0, le=6000, description="or: at most this many messages a minute"
+    )
+    jitter_seconds: float | None = Field(
+        None, ge=0, le=3600, description="a random extra wait of up to this"
+    )
     quota: int | None = Field(None, ge=1, description="at most this many messages per period")
-    quota_recipients: int | None = Field(None, ge=1, description="at most this many distinct recipients per period")
+    quota_recipients: int | None = Field(
+        None, ge=1, description="at most this many distinct recipients per period"
+    )
     period: Period = Period.DAY
-    window_start: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="send only from (HH:MM local)")
-    window_end: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="until (HH:MM local)")
-    timezone: str = Field("UTC", max_length=64, description="IANA name: periods and the window are local to it")
+    window_start: str | None = Field(
+        None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="send only from (HH:MM local)"
+    )
+    window_end: str | None = Field(
+        None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="until (HH:MM local)"
+    )
+    timezone: str = Field(
+        "UTC", max_length=64, description="IANA name: periods and the window are local to it"
+    )
 
 
 class DeviceBody(BaseModel):
@@ -114,7 +137,9 @@ class DeviceChangeBody(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     enabled: bool | None = None
     limits: LimitsBody | None = None
-    sim_limits: dict[int, LimitsBody] | None = Field(None, description="each SIM slot's own pace and quota; replaces all")
+    sim_limits: dict[int, LimitsBody] | None = Field(
+        None, description="each SIM slot's own pace and quota; replaces all"
+    )
 
 
 class UsageOut(BaseModel):
@@ -129,7 +154,9 @@ class UsageOut(BaseModel):
 class DeviceQueueOut(BaseModel):
     device_id: int
     online: bool
-    waiting: str = Field(description="ready, or why it takes nothing now: pace, at_quota, outside_window, device_offline...")
+    waiting: str = Field(
+        description="ready, or why it takes nothing now: pace, at_quota, outside_window, device_offline..."
+    )
     queued: int
     leased: int
     taken: int
@@ -161,7 +188,9 @@ class DeviceOut(BaseModel):
     limits: LimitsBody
     sim_limits: dict[str, LimitsBody] = Field(default_factory=dict)
     created_at: datetime
-    token: str | None = Field(None, description="only in the answer that registered the device: keep it")
+    token: str | None = Field(
+        None, description="only in the answer that registered the device: keep it"
+    )
 
 
 class KeyBody(BaseModel):
@@ -188,35 +217,71 @@ def _t(value: datetime | None) -> str | None:
 def message(m: Message) -> dict[str, Any]:
     """Times stay datetimes: orjson writes them (RFC 3339) far faster than isoformat."""
     return {
-        "id": m.id, "to": m.to, "to_original": m.to_original, "country": m.country, "text": m.text,
-        "encoding": m.encoding, "segments": m.segments, "status": m.state.value,
+        "id": m.id,
+        "to": m.to,
+        "to_original": m.to_original,
+        "country": m.country,
+        "text": m.text,
+        "encoding": m.encoding,
+        "segments": m.segments,
+        "status": m.state.value,
         "reason": m.reason.value if m.reason else None,
         "priority": "urgent" if m.priority >= Priority.URGENT else "normal",
-        "devices": list(m.devices), "device_id": m.device_id, "sim": m.sim_slot, "reference": m.reference,
-        "attempts": m.attempts, "send_at": m.send_at, "valid_until": m.valid_until,
-        "created_at": m.created_at, "queued_at": m.queued_at, "leased_at": m.leased_at,
-        "taken_at": m.taken_at, "sent_at": m.sent_at, "delivered_at": m.delivered_at,
-        "failed_at": m.failed_at, "cancelled_at": m.cancelled_at, "expired_at": m.expired_at,
+        "devices": list(m.devices),
+        "device_id": m.device_id,
+        "sim": m.sim_slot,
+        "reference": m.reference,
+        "attempts": m.attempts,
+        "send_at": m.send_at,
+        "valid_until": m.valid_until,
+        "created_at": m.created_at,
+        "queued_at": m.queued_at,
+        "leased_at": m.leased_at,
+        "taken_at": m.taken_at,
+        "sent_at": m.sent_at,
+        "delivered_at": m.delivered_at,
+        "failed_at": m.failed_at,
+        "cancelled_at": m.cancelled_at,
+        "expired_at": m.expired_at,
     }
 
 
 def inbound(i: Inbound) -> dict[str, Any]:
     return {
-        "id": i.id, "sender": i.sender, "text": i.text, "device_id": i.device_id, "sim": i.sim_slot,
-        "received_at": _t(i.received_at), "created_at": _t(i.created_at),
+        "id": i.id,
+        "sender": i.sender,
+        "text": i.text,
+        "device_id": i.device_id,
+        "sim": i.sim_slot,
+        "received_at": _t(i.received_at),
+        "created_at": _t(i.created_at),
     }
 
 
-def device(d: Device, *, online: bool, token: str | None = None, connected: bool = False) -> dict[str, Any]:
+def device(
+    d: Device, *, online: bool, token: str | None = None, connected: bool = False
+) -> dict[str, Any]:
     limits = d.limits
     return {
-        "id": d.id, "name": d.name, "kind": d.kind.value, "enabled": d.enabled, "archived": d.archived,
-        "online": online, "connected": connected, "sims": [{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in d.sims],
-        "battery": d.battery, "charging": d.charging, "last_seen_at": _t(d.last_seen_at),
-        "app_version": d.app_version, "manufacturer": d.manufacturer, "model": d.model, "os_version": d.os_version,
+        "id": d.id,
+        "name": d.name,
+        "kind": d.kind.value,
+        "enabled": d.enabled,
+        "archived": d.archived,
+        "online": online,
+        "connected": connected,
+        "sims": [{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in d.sims],
+        "battery": d.battery,
+        "charging": d.charging,
+        "last_seen_at": _t(d.last_seen_at),
+        "app_version": d.app_version,
+        "manufacturer": d.manufacturer,
+        "model": d.model,
+        "os_version": d.os_version,
         "limits": limits_out(limits),
         "sim_limits": {str(s.slot): limits_out(s.limits) for s in d.sims if s.limits},
-        "created_at": _t(d.created_at), "token": token,
+        "created_at": _t(d.created_at),
+        "token": token,
     }
 
 
@@ -225,7 +290,9 @@ def limits_out(limits: Limits) -> dict[str, Any]:
         "pace_seconds": limits.pace.total_seconds() if limits.pace is not None else None,
         "per_minute": None,
         "jitter_seconds": limits.jitter.total_seconds() if limits.jitter is not None else None,
-        "quota": limits.quota, "quota_recipients": limits.quota_recipients, "period": limits.period.value,
+        "quota": limits.quota,
+        "quota_recipients": limits.quota_recipients,
+        "period": limits.period.value,
         "window_start": limits.window_start.isoformat("minutes") if limits.window_start else None,
         "window_end": limits.window_end.isoformat("minutes") if limits.window_end else None,
         "timezone": limits.timezone,
@@ -238,19 +305,37 @@ def device_queue(state: Any) -> dict[str, Any]:
     usage = []
     for slot, u in sorted(state.queue.usage.items()):
         own = lim.get(slot)
-        usage.append({
-            "slot": slot, "used": u.messages, "quota": own.quota if own else None,
-            "recipients_used": len(u.recipients) if u.recipients is not None else None,
-            "quota_recipients": own.quota_recipients if own else None, "next_send_at": _t(u.next_send_at),
-        })
+        usage.append(
+            {
+                "slot": slot,
+                "used": u.messages,
+                "quota": own.quota if own else None,
+                "recipients_used": len(u.recipients) if u.recipients is not None else None,
+                "quota_recipients": own.quota_recipients if own else None,
+                "next_send_at": _t(u.next_send_at),
+            }
+        )
     q = state.queue
-    return {"device_id": d.id, "online": state.online, "waiting": state.waiting.value, "queued": q.queued,
-            "leased": q.leased, "taken": q.taken, "usage": usage}
+    return {
+        "device_id": d.id,
+        "online": state.online,
+        "waiting": state.waiting.value,
+        "queued": q.queued,
+        "leased": q.leased,
+        "taken": q.taken,
+        "usage": usage,
+    }
 
 
 def key(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
-    return {"id": k.id, "name": k.name, "prefix": k.prefix, "created_at": _t(k.created_at),
-            "revoked_at": _t(k.revoked_at), "key": secret}
+    return {
+        "id": k.id,
+        "name": k.name,
+        "prefix": k.prefix,
+        "created_at": _t(k.created_at),
+        "revoked_at": _t(k.revoked_at),
+        "key": secret,
+    }
 
 
 def json(data: Any, status: int = 200) -> Response:

@@ -52,7 +52,9 @@ class Simulator:
 
     async def _rescan(self) -> None:
         try:
-            found = await self._gateway.directory.list_devices(None, archived=False, kind=Kind.SIMULATOR)
+            found = await self._gateway.directory.list_devices(
+                None, archived=False, kind=Kind.SIMULATOR
+            )
         except Exception:
             log.exception("simulator could not list its devices")
             return
@@ -72,7 +74,9 @@ class Simulator:
                     continue
                 messages = await self._gateway.pull(fresh, limit=self._settings.batch, wait=5.0)
                 if messages:
-                    await self._gateway.report(fresh, [Report(message_id=m.id, state=State.TAKEN) for m in messages])
+                    await self._gateway.report(
+                        fresh, [Report(message_id=m.id, state=State.TAKEN) for m in messages]
+                    )
                     for message in messages:
                         self._spawn(self._walk(fresh, message))
             except asyncio.CancelledError:
@@ -99,7 +103,9 @@ class Simulator:
         await asyncio.sleep(s.sent_after)
         if self._random.random() < s.failure_rate:
             reason = self._random.choice([Reason.GENERIC, Reason.NO_SERVICE, Reason.RADIO_OFF])
-            await self._gateway.report(device, [Report(message_id=message.id, state=State.FAILED, reason=reason)])
+            await self._gateway.report(
+                device, [Report(message_id=message.id, state=State.FAILED, reason=reason)]
+            )
             return
         await self._gateway.report(device, [Report(message_id=message.id, state=State.SENT)])
         await asyncio.sleep(s.delivered_after)

@@ -15,7 +15,9 @@ from smsgate.core import errors
 
 
 class Attempts:
-    def __init__(self, *, per_client: int = 10, overall: int = 100, window: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(
+        self, *, per_client: int = 10, overall: int = 100, window: timedelta = timedelta(seconds=60)
+    ) -> None:
         self._per_client = per_client
         self._overall = overall
         self._window = window
@@ -25,7 +27,10 @@ class Attempts:
     def check(self, client: str, now: datetime) -> None:
         """Raises errors.TooManyAttempts when this client, or everyone together, failed too often."""
         self._forget_before(now - self._window)
-        if self._by_client.get(client, 0) >= self._per_client or len(self._failures) >= self._overall:
+        if (
+            self._by_client.get(client, 0) >= self._per_client
+            or len(self._failures) >= self._overall
+        ):
             raise errors.TooManyAttempts("too many failed sign-ins; wait a minute and try again")
 
     def failed(self, client: str, now: datetime) -> None:

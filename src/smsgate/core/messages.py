@@ -38,7 +38,9 @@ class Reason(StrEnum):
     REJECTED = auto()  # the operator refused it
 
 
-TRANSIENT_REASONS: Final = frozenset({Reason.GENERIC, Reason.NO_SERVICE, Reason.RADIO_OFF, Reason.NULL_PDU})
+TRANSIENT_REASONS: Final = frozenset(
+    {Reason.GENERIC, Reason.NO_SERVICE, Reason.RADIO_OFF, Reason.NULL_PDU}
+)
 
 
 class Priority(IntEnum):
@@ -53,7 +55,9 @@ MOVES: Final[Mapping[State, frozenset[State]]] = {
     State.LEASED: frozenset(
         {State.TAKEN, State.SENT, State.DELIVERED, State.UNDELIVERED, State.FAILED, State.QUEUED}
     ),
-    State.TAKEN: frozenset({State.SENT, State.DELIVERED, State.UNDELIVERED, State.FAILED, State.QUEUED}),
+    State.TAKEN: frozenset(
+        {State.SENT, State.DELIVERED, State.UNDELIVERED, State.FAILED, State.QUEUED}
+    ),
     State.SENT: frozenset({State.DELIVERED, State.UNDELIVERED, State.FAILED}),
 }
 
@@ -63,7 +67,8 @@ IN_FLIGHT: Final = frozenset({State.LEASED, State.TAKEN})
 
 # which states a message may be in for a move into the key state
 SOURCES: Final[Mapping[State, frozenset[State]]] = {
-    target: frozenset(source for source, targets in MOVES.items() if target in targets) for target in State
+    target: frozenset(source for source, targets in MOVES.items() if target in targets)
+    for target in State
 }
 
 # the column that records when a message entered each state
@@ -215,9 +220,13 @@ class MessageFilter:
 
     states: frozenset[State] | None = None
     device_ids: tuple[int, ...] | None = None
-    for_devices: tuple[int, ...] | None = None  # sent through one of these, or waiting for one (named, not leased yet)
+    for_devices: tuple[int, ...] | None = (
+        None  # sent through one of these, or waiting for one (named, not leased yet)
+    )
     phone: str | None = None  # E.164 or the digits as given
-    phones: tuple[str, ...] | None = None  # any of these spellings: E.164, as the client wrote it, the sender
+    phones: tuple[str, ...] | None = (
+        None  # any of these spellings: E.164, as the client wrote it, the sender
+    )
     since: datetime | None = None  # created_at >= since
     until: datetime | None = None  # created_at <= until
     min_id: int | None = None

@@ -49,7 +49,9 @@ def parse(raw: str, region: str | None = None) -> PhoneNumber:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:
         hint = "" if text.startswith("+") else " (write it with + and the country code)"
-        raise errors.InvalidNumber(f"{raw.strip()!r} is not a phone number{hint}: {exc._msg}") from None
+        raise errors.InvalidNumber(
+            f"{raw.strip()!r} is not a phone number{hint}: {exc._msg}"
+        ) from None
     if not phonenumbers.is_valid_number(parsed):
         raise errors.InvalidNumber(f"{raw.strip()!r} is not a valid phone number")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -57,7 +59,7 @@ def parse(raw: str, region: str | None = None) -> PhoneNumber:
 
 
 def _international(text: str) -> phonenumbers.PhoneNumber | None:
-    """"+<country code><national number>" without the full parser (half the cost of a send).
+    """ "+<country code><national number>" without the full parser (half the cost of a send).
 
     Country codes are a prefix code, so the first prefix that is one is the one. A national number
     starting with 0 (Italy's leading zero, or a mistaken trunk prefix) goes to the full parser, and

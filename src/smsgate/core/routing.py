@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum, auto
-from typing import Final
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smsgate.core import errors
@@ -100,7 +100,12 @@ class Usage:
         return max(0, limits.quota - self.messages)
 
     def paced(self, limits: Limits | None, now: datetime) -> bool:
-        return bool(limits and (limits.pace or limits.jitter) and self.next_send_at and self.next_send_at > now)
+        return bool(
+            limits
+            and (limits.pace or limits.jitter)
+            and self.next_send_at
+            and self.next_send_at > now
+        )
 
     def takes_recipient(self, limits: Limits | None, phone: str) -> bool:
         if limits is None or limits.quota_recipients is None or self.recipients is None:
@@ -108,7 +113,9 @@ class Usage:
         return phone in self.recipients or len(self.recipients) < limits.quota_recipients
 
 
-def choose_sim(device: Device, requested: int | None, usage: Mapping[int, Usage], now: datetime, phone: str) -> int | None | bool:
+def choose_sim(
+    device: Device, requested: int | None, usage: Mapping[int, Usage], now: datetime, phone: str
+) -> int | bool | None:
     """The SIM slot to send through: the requested one, else the least used one that may send.
 
     Returns None when the device reports no SIMs (the phone picks), False when no SIM may send it now.
@@ -127,10 +134,16 @@ def _sim_may_send(sim: Sim, usage: Usage | None, now: datetime, phone: str) -> b
         return True
     usage = usage or Usage()
     room = usage.room(sim.limits)
-    return (room is None or room > 0) and not usage.paced(sim.limits, now) and usage.takes_recipient(sim.limits, phone)
+    return (
+        (room is None or room > 0)
+        and not usage.paced(sim.limits, now)
+        and usage.takes_recipient(sim.limits, phone)
+    )
 
 
-def device_waiting(device: Device, usage: Mapping[int, Usage], *, now: datetime, online: bool, urgent: bool = False) -> Waiting:
+def device_waiting(
+    device: Device, usage: Mapping[int, Usage], *, now: datetime, online: bool, urgent: bool = False
+) -> Waiting:
     """Why this device would not take a message now, or READY."""
     if not device.can_send:
         return Waiting.DEVICE_DISABLED
@@ -148,11 +161,17 @@ def device_waiting(device: Device, usage: Mapping[int, Usage], *, now: datetime,
 
 # the reason shown for a message when no device is ready: the most telling one first
 WAITING_ORDER: Final = (
-    Waiting.PACE, Waiting.OUTSIDE_WINDOW, Waiting.AT_QUOTA, Waiting.DEVICE_OFFLINE, Waiting.DEVICE_DISABLED,
+    Waiting.PACE,
+    Waiting.OUTSIDE_WINDOW,
+    Waiting.AT_QUOTA,
+    Waiting.DEVICE_OFFLINE,
+    Waiting.DEVICE_DISABLED,
 )
 
 
-def backoff(attempt: int, *, base: timedelta = timedelta(seconds=10), cap: timedelta = timedelta(minutes=10)) -> timedelta:
+def backoff(
+    attempt: int, *, base: timedelta = timedelta(seconds=10), cap: timedelta = timedelta(minutes=10)
+) -> timedelta:
     """How long a message waits before its next try after `attempt` failed tries: 10 s, 20 s, 40 s..."""
     return min(cap, base * (2 ** max(0, attempt - 1)))
 

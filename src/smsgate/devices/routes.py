@@ -29,7 +29,9 @@ REPORTABLE = Literal["taken", "sent", "delivered", "undelivered", "failed", "ret
 class ReportIn(BaseModel):
     model_config = Strict
     id: int = Field(ge=1, le=2**63 - 1)  # a message id; echoed back, so it must be one
-    status: REPORTABLE = Field(description="`returned` gives back a message the phone will not send")
+    status: REPORTABLE = Field(
+        description="`returned` gives back a message the phone will not send"
+    )
     reason: Reason | None = None
     at: AwareDatetime | None = None
 
@@ -72,7 +74,11 @@ class HeartbeatIn(BaseModel):
 
 def _work(m: Message) -> dict[str, object]:
     return {
-        "id": m.id, "to": m.to, "text": m.text, "sim": m.sim_slot, "priority": m.priority,
+        "id": m.id,
+        "to": m.to,
+        "text": m.text,
+        "sim": m.sim_slot,
+        "priority": m.priority,
         "valid_until": m.valid_until.isoformat() if m.valid_until else None,
         "lease_until": m.lease_until.isoformat() if m.lease_until else None,
     }
@@ -96,27 +102,48 @@ async def pull(
 async def report(body: ReportsIn, request: Request, device: Phone) -> Response:
     """Statuses in a batch; each gets its own result. Repeats and late reports are harmless."""
     reports = [
-        Report(message_id=r.id, state=State.QUEUED if r.status == "returned" else State(r.status), reason=r.reason, at=r.at)
+        Report(
+            message_id=r.id,
+            state=State.QUEUED if r.status == "returned" else State(r.status),
+            reason=r.reason,
+            at=r.at,
+        )
         for r in body.reports
     ]
     results = await gateway_of(request).report(device, reports)
     return schemas.json(
-        {"results": [{"id": r.message_id, "applied": r.applied, "status": r.state, "detail": r.detail} for r in results]}
+        {
+            "results": [
+                {"id": r.message_id, "applied": r.applied, "status": r.state, "detail": r.detail}
+                for r in results
+            ]
+        }
     )
 
 
 @router.post("/inbound", status_code=201)
 async def inbound(body: InboundBatchIn, request: Request, device: Phone) -> Response:
-    stored = await gateway_of(request).receive(device, [(m.sender, m.text, m.received_at, m.sim) for m in body.messages])
+    stored = await gateway_of(request).receive(
+        device, [(m.sender, m.text, m.received_at, m.sim) for m in body.messages]
+    )
     return schemas.json({"ids": [i.id for i in stored]}, 201)
 
 
 @router.post("/heartbeat", status_code=204)
 async def heartbeat(body: HeartbeatIn, request: Request, device: Phone) -> Response:
-    sims = tuple(Sim(slot=s.slot, number=s.number, carrier=s.carrier) for s in body.sims) if body.sims is not None else None
+    sims = (
+        tuple(Sim(slot=s.slot, number=s.number, carrier=s.carrier) for s in body.sims)
+        if body.sims is not None
+        else None
+    )
     beat = Heartbeat(
-        battery=body.battery, charging=body.charging, sims=sims, app_version=body.app_version,
-        manufacturer=body.manufacturer, model=body.model, os_version=body.os_version,
+        battery=body.battery,
+        charging=body.charging,
+        sims=sims,
+        app_version=body.app_version,
+        manufacturer=body.manufacturer,
+        model=body.model,
+        os_version=body.os_version,
     )
     await gateway_of(request).heartbeat(device, beat)
     return Response(status_code=204)

@@ -14,10 +14,14 @@ from collections.abc import Iterable
 
 class Hub:
     def __init__(self) -> None:
-        self._events: dict[int, dict[int, asyncio.Event]] = defaultdict(dict)  # account -> device -> event
+        self._events: dict[int, dict[int, asyncio.Event]] = defaultdict(
+            dict
+        )  # account -> device -> event
         self.streams = Streams()  # phones listening on an event stream (SSE)
         self.served: dict[int, float] = {}  # device -> when it was last handed work (monotonic)
-        self.polls: Counter[int] = Counter()  # device -> its long-polls waiting right now (Gateway.pull counts)
+        self.polls: Counter[int] = (
+            Counter()
+        )  # device -> its long-polls waiting right now (Gateway.pull counts)
 
     def event(self, account_id: int, device_id: int) -> asyncio.Event:
         devices = self._events[account_id]
@@ -81,7 +85,9 @@ class Stream:
     def take(self) -> list[tuple[str, dict[str, str] | None]]:
         """What happened since the last take, work first (the phone pulls on it)."""
         self.woken.clear()
-        taken: list[tuple[str, dict[str, str] | None]] = [("MessageEnqueued", None)] if self.enqueued else []
+        taken: list[tuple[str, dict[str, str] | None]] = (
+            [("MessageEnqueued", None)] if self.enqueued else []
+        )
         taken.extend(self.events)
         self.enqueued, self.events = False, []
         return taken
@@ -114,7 +120,9 @@ class Streams:
     def connected(self, device_id: int, account_id: int) -> bool:
         return bool(self._open.get(account_id, {}).get(device_id))
 
-    def push(self, account_id: int, device_id: int | None, kind: str, data: dict[str, str] | None = None) -> int:
+    def push(
+        self, account_id: int, device_id: int | None, kind: str, data: dict[str, str] | None = None
+    ) -> int:
         """To one device's streams, or to every stream of the account; returns how many got it."""
         devices = self._open.get(account_id)
         if not devices:

@@ -18,7 +18,14 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, gateway: Gateway, *, interval: float = 0.5, metrics: Metrics | None = None, gauges_every: float = 15.0) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        interval: float = 0.5,
+        metrics: Metrics | None = None,
+        gauges_every: float = 15.0,
+    ) -> None:
         self._gateway = gateway
         self._metrics = metrics
         self._gauges_every = gauges_every
@@ -53,14 +60,23 @@ class Worker:
         for state, n in counts.items():
             self._metrics.messages.labels(state.value).set(n)
         m = self._metrics
-        for gauge in (m.device_queued, m.device_leased, m.device_taken, m.device_used, m.device_quota, m.device_ready):
+        for gauge in (
+            m.device_queued,
+            m.device_leased,
+            m.device_taken,
+            m.device_used,
+            m.device_quota,
+            m.device_ready,
+        ):
             gauge.clear()
         for state in await self._gateway.device_states():
             labels = (str(state.device.account_id), str(state.device.id))
             m.device_queued.labels(*labels).set(state.queue.queued)
             m.device_leased.labels(*labels).set(state.queue.leased)
             m.device_taken.labels(*labels).set(state.queue.taken)
-            m.device_ready.labels(*labels, state.waiting.value).set(1 if state.waiting.value == "ready" else 0)
+            m.device_ready.labels(*labels, state.waiting.value).set(
+                1 if state.waiting.value == "ready" else 0
+            )
             limits = {0: state.device.limits, **{s.slot: s.limits for s in state.device.sims}}
             for slot, usage in state.queue.usage.items():
                 m.device_used.labels(*labels, str(slot)).set(usage.messages)

@@ -19,9 +19,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smsgate.core.messages import NewMessage, State
 
 COLUMNS = (
-    "id", "account_id", "to", "to_original", "country", "text", "encoding", "segments", "state",
-    "priority", "devices", "device_id", "sim_slot", "reference", "attempts", "send_at", "valid_until",
-    "created_at", "queued_at",
+    "id",
+    "account_id",
+    "to",
+    "to_original",
+    "country",
+    "text",
+    "encoding",
+    "segments",
+    "state",
+    "priority",
+    "devices",
+    "device_id",
+    "sim_slot",
+    "reference",
+    "attempts",
+    "send_at",
+    "valid_until",
+    "created_at",
+    "queued_at",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -54,14 +70,31 @@ def _memo(convert: Any) -> Any:
 def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
     queued = new.state is State.QUEUED
     return (
-        message_id, new.account_id, new.to, new.to_original, new.country, new.text, new.encoding,
-        new.segments, new.state.value, new.priority, ",".join(map(str, new.devices)), new.device_id,
-        new.sim_slot, new.reference, 0, time(new.send_at), time(new.valid_until), time(new.created_at),
+        message_id,
+        new.account_id,
+        new.to,
+        new.to_original,
+        new.country,
+        new.text,
+        new.encoding,
+        new.segments,
+        new.state.value,
+        new.priority,
+        ",".join(map(str, new.devices)),
+        new.device_id,
+        new.sim_slot,
+        new.reference,
+        0,
+        time(new.send_at),
+        time(new.valid_until),
+        time(new.created_at),
         time(new.created_at) if queued else None,
     )
 
 
-async def insert(connection: AsyncConnection, news: Sequence[NewMessage], *, is_sqlite: bool) -> list[int]:
+async def insert(
+    connection: AsyncConnection, news: Sequence[NewMessage], *, is_sqlite: bool
+) -> list[int]:
     """Inserts the rows; returns their ids in order."""
     raw = (await connection.get_raw_connection()).driver_connection
     if is_sqlite:
@@ -70,10 +103,13 @@ async def insert(connection: AsyncConnection, news: Sequence[NewMessage], *, is_
         await cursor.close()
         ids = list(range(first, first + len(news)))
         time = _memo(sqlite_time)
-        await raw.executemany(_SQLITE_INSERT, [_row(i, n, time) for i, n in zip(ids, news, strict=True)])
+        await raw.executemany(
+            _SQLITE_INSERT, [_row(i, n, time) for i, n in zip(ids, news, strict=True)]
+        )
         return ids
     found = await raw.fetch(
-        "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)", len(news)
+        "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)",
+        len(news),
     )
     ids = [r[0] for r in found]
     time = _memo(pg_time)

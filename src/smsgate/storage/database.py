@@ -23,14 +23,20 @@ from sqlalchemy.pool import NullPool
 
 def async_url(url: str) -> str:
     parsed = make_url(url)
-    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+    driver = {
+        "sqlite": "sqlite+aiosqlite",
+        "postgresql": "postgresql+asyncpg",
+        "postgres": "postgresql+asyncpg",
+    }
     name = driver.get(parsed.drivername, parsed.drivername)
     return parsed.set(drivername=name).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    synchronous: str = "FULL"  # SQLite: FULL survives power loss too; NORMAL survives a crashed process
+    synchronous: str = (
+        "FULL"  # SQLite: FULL survives power loss too; NORMAL survives a crashed process
+    )
     search_path: str | None = None  # PostgreSQL schema (tests isolate themselves this way)
     pool_size: int = 10
 
@@ -63,7 +69,11 @@ class Database:
         engine = create_async_engine(
             self.url,
             connect_args={"isolation_level": None, "check_same_thread": False},
-            **({"pool_size": 1, "max_overflow": 0} if writer else {"pool_size": 4, "max_overflow": 4}),
+            **(
+                {"pool_size": 1, "max_overflow": 0}
+                if writer
+                else {"pool_size": 4, "max_overflow": 4}
+            ),
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -24,23 +24,37 @@ class Directory:
 
     # --- accounts and keys --------------------------------------------------------------------
 
-    async def add_account(self, *, email: str, password_hash: str, is_admin: bool, now: datetime) -> Account:
-        statement = insert(accounts).values(email=email, password_hash=password_hash, is_admin=is_admin, created_at=now)
+    async def add_account(
+        self, *, email: str, password_hash: str, is_admin: bool, now: datetime
+    ) -> Account:
+        statement = insert(accounts).values(
+            email=email, password_hash=password_hash, is_admin=is_admin, created_at=now
+        )
         try:
             async with self._db.write() as connection:
-                account_id = (await connection.execute(statement.returning(accounts.c.id))).scalar_one()
+                account_id = (
+                    await connection.execute(statement.returning(accounts.c.id))
+                ).scalar_one()
         except IntegrityError:
             raise errors.Conflict(f"an account with the email {email} exists already") from None
         return Account(id=account_id, email=email, is_admin=is_admin, created_at=now)
 
     async def find_account_by_email(self, email: str) -> tuple[Account, str] | None:
         async with self._db.read() as connection:
-            row = (await connection.execute(select(accounts).where(accounts.c.email == email))).mappings().first()
+            row = (
+                (await connection.execute(select(accounts).where(accounts.c.email == email)))
+                .mappings()
+                .first()
+            )
         return (rows.account(row), row["password_hash"]) if row else None
 
     async def get_account(self, account_id: int) -> Account:
         async with self._db.read() as connection:
-            row = (await connection.execute(select(accounts).where(accounts.c.id == account_id))).mappings().first()
+            row = (
+                (await connection.execute(select(accounts).where(accounts.c.id == account_id)))
+                .mappings()
+                .first()
+            )
         if row is None:
             raise errors.NotFound(f"account {account_id} not found")
         return rows.account(row)
@@ -52,20 +66,38 @@ class Directory:
 
     async def set_password(self, account_id: int, password_hash: str) -> None:
         async with self._db.write() as connection:
-            await connection.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash))
+            await connection.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(password_hash=password_hash)
+            )
 
     async def count_accounts(self) -> int:
         async with self._db.read() as connection:
-            return (await connection.execute(select(func.count()).select_from(accounts))).scalar_one()
+            return (
+                await connection.execute(select(func.count()).select_from(accounts))
+            ).scalar_one()
 
-    async def add_key(self, *, account_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
-        values = {"account_id": account_id, "name": name, "prefix": prefix, "key_hash": key_hash, "created_at": now}
+    async def add_key(
+        self, *, account_id: int, name: str, prefix: str, key_hash: str, now: datetime
+    ) -> ApiKey:
+        values = {
+            "account_id": account_id,
+            "name": name,
+            "prefix": prefix,
+            "key_hash": key_hash,
+            "created_at": now,
+        }
         async with self._db.write() as connection:
-            key_id = (await connection.execute(insert(api_keys).values(values).returning(api_keys.c.id))).scalar_one()
+            key_id = (
+                await connection.execute(insert(api_keys).values(values).returning(api_keys.c.id))
+            ).scalar_one()
         return ApiKey(id=key_id, account_id=account_id, name=name, prefix=prefix, created_at=now)
 
     async def list_keys(self, account_id: int) -> list[ApiKey]:
-        statement = select(api_keys).where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
+        statement = (
+            select(api_keys).where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
+        )
         async with self._db.read() as connection:
             return [rows.api_key(r) for r in (await connection.execute(statement)).mappings()]
 
@@ -95,7 +127,14 @@ class Directory:
     # --- devices ------------------------------------------------------------------------------
 
     async def add_device(
-        self, *, account_id: int, name: str, kind: Kind, token_hash: str | None, limits: Limits, now: datetime
+        self,
+        *,
+        account_id: int,
+        name: str,
+        kind: Kind,
+        token_hash: str | None,
+        limits: Limits,
+        now: datetime,
     ) -> Device:
         values = {
             "account_id": account_id,
@@ -107,11 +146,17 @@ class Directory:
             **rows.limits_values(limits),
         }
         async with self._db.write() as connection:
-            row = (await connection.execute(insert(devices).values(values).returning(*devices.c))).mappings().one()
+            row = (
+                (await connection.execute(insert(devices).values(values).returning(*devices.c)))
+                .mappings()
+                .one()
+            )
         return rows.device(row)
 
     async def find_device(self, account_id: int, device_id: int) -> Device | None:
-        statement = select(devices).where(devices.c.id == device_id, devices.c.account_id == account_id)
+        statement = select(devices).where(
+            devices.c.id == device_id, devices.c.account_id == account_id
+        )
         async with self._db.read() as connection:
             row = (await connection.execute(statement)).mappings().first()
         return rows.device(row) if row else None
@@ -124,11 +169,24 @@ class Directory:
 
     async def find_device_by_token(self, token_hash: str) -> Device | None:
         async with self._db.read() as connection:
-            row = (await connection.execute(select(devices).where(devices.c.token_hash == token_hash))).mappings().first()
+            row = (
+                (
+                    await connection.execute(
+                        select(devices).where(devices.c.token_hash == token_hash)
+                    )
+                )
+                .mappings()
+                .first()
+            )
         return rows.device(row) if row else None
 
     async def list_devices(
-        self, account_id: int | None, *, archived: bool | None = False, ids: Sequence[int] | None = None, kind: Kind | None = None
+        self,
+        account_id: int | None,
+        *,
+        archived: bool | None = False,
+        ids: Sequence[int] | None = None,
+        kind: Kind | None = None,
     ) -> list[Device]:
         statement = select(devices).order_by(devices.c.id)
         if account_id is not None:
@@ -142,7 +200,9 @@ class Directory:
         async with self._db.read() as connection:
             return [rows.device(r) for r in (await connection.execute(statement)).mappings()]
 
-    async def change_device(self, account_id: int, device_id: int, changes: DeviceChanges) -> Device:
+    async def change_device(
+        self, account_id: int, device_id: int, changes: DeviceChanges
+    ) -> Device:
         values: dict[str, Any] = {}
         if changes.name is not None:
             values["name"] = changes.name
@@ -155,7 +215,9 @@ class Directory:
         return await self._update_device(account_id, device_id, values)
 
     async def archive_device(self, account_id: int, device_id: int) -> Device:
-        return await self._update_device(account_id, device_id, {"archived": True, "token_hash": None})
+        return await self._update_device(
+            account_id, device_id, {"archived": True, "token_hash": None}
+        )
 
     async def heartbeat(self, device_id: int, beat: Heartbeat, *, now: datetime) -> None:
         values: dict[str, Any] = {"last_seen_at": now}
@@ -165,9 +227,13 @@ class Directory:
         if beat.sims is not None:
             values["sims"] = rows.sims_json(beat.sims)
         async with self._db.write() as connection:
-            await connection.execute(update(devices).where(devices.c.id == device_id).values(values))
+            await connection.execute(
+                update(devices).where(devices.c.id == device_id).values(values)
+            )
 
-    async def _update_device(self, account_id: int, device_id: int, values: dict[str, Any]) -> Device:
+    async def _update_device(
+        self, account_id: int, device_id: int, values: dict[str, Any]
+    ) -> Device:
         if not values:
             return await self.get_device(account_id, device_id)
         statement = (
@@ -201,7 +267,9 @@ class Directory:
         ]
         statement = insert(inbound).returning(*inbound.c, sort_by_parameter_order=True)
         async with self._db.write() as connection:
-            return [rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()]
+            return [
+                rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()
+            ]
 
     def _inbound_where(self, account_id: int, f: MessageFilter) -> list[Any]:
         clauses: list[Any] = filters.common(inbound, inbound.c.received_at, account_id, f)
@@ -213,7 +281,12 @@ class Directory:
 
     async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]:
         order = inbound.c.id.asc() if f.ascending else inbound.c.id.desc()
-        statement = select(inbound).where(*self._inbound_where(account_id, f)).order_by(order).limit(f.limit + 1)
+        statement = (
+            select(inbound)
+            .where(*self._inbound_where(account_id, f))
+            .order_by(order)
+            .limit(f.limit + 1)
+        )
         async with self._db.read() as connection:
             found = [rows.inbound(r) for r in (await connection.execute(statement)).mappings()]
         more = len(found) > f.limit

@@ -9,7 +9,9 @@ from sqlalchemy import ColumnElement, Table
 from smsgate.core.messages import MessageFilter
 
 
-def common(table: Table, time: ColumnElement[Any], account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
+def common(
+    table: Table, time: ColumnElement[Any], account_id: int, f: MessageFilter
+) -> list[ColumnElement[bool]]:
     """Account, devices, a time range on `time`, id bounds and the id cursor."""
     c = table.c
     clauses: list[ColumnElement[bool]] = [c.account_id == account_id]

@@ -31,17 +31,28 @@ from smsgate.storage.sql import messages as t
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LeaseRules:
     urgent_bypasses_pace: bool = True
-    retry_elsewhere_for: timedelta = timedelta(seconds=30)  # the failing device waits this much longer
+    retry_elsewhere_for: timedelta = timedelta(
+        seconds=30
+    )  # the failing device waits this much longer
 
 
 class Leaser:
-    def __init__(self, *, is_sqlite: bool, rules: LeaseRules = LeaseRules(), rng: random.Random | None = None) -> None:
+    def __init__(
+        self, *, is_sqlite: bool, rules: LeaseRules = LeaseRules(), rng: random.Random | None = None
+    ) -> None:
         self._is_sqlite = is_sqlite
         self._rules = rules
         self._rng = rng or random.Random()
 
     async def lease(
-        self, connection: AsyncConnection, *, device_id: int, account_id: int | None, limit: int, now: datetime, until: datetime
+        self,
+        connection: AsyncConnection,
+        *,
+        device_id: int,
+        account_id: int | None,
+        limit: int,
+        now: datetime,
+        until: datetime,
     ) -> list[Message]:
         device = await self._locked_device(connection, device_id)
         if device is None or not device.can_send or not routing.in_window(device.limits, now):
@@ -57,7 +68,9 @@ class Leaser:
         if paced and not self._rules.urgent_bypasses_pace:
             return []
         one_at_a_time = device.limits.pace is not None or device.limits.jitter is not None
-        capacity = min(limit, room if room is not None else limit, 1 if one_at_a_time and not paced else limit)
+        capacity = min(
+            limit, room if room is not None else limit, 1 if one_at_a_time and not paced else limit
+        )
         candidates = await self._candidates(connection, device, capacity, now, urgent_only=paced)
         chosen = self._choose(device, candidates, usage, capacity, now)
         if not chosen:
@@ -73,9 +86,18 @@ class Leaser:
         row = (await connection.execute(statement)).mappings().first()
         return rows.device(row) if row else None
 
-    async def usage(self, connection: AsyncConnection, device: Device, now: datetime) -> dict[int, Usage]:
+    async def usage(
+        self, connection: AsyncConnection, device: Device, now: datetime
+    ) -> dict[int, Usage]:
         """Slot 0 = the device, others = its SIMs; counts of an earlier period are read as zero."""
-        found = {r["slot"]: r for r in (await connection.execute(select(device_usage).where(device_usage.c.device_id == device.id))).mappings()}
+        found = {
+            r["slot"]: r
+            for r in (
+                await connection.execute(
+                    select(device_usage).where(device_usage.c.device_id == device.id)
+                )
+            ).mappings()
+        }
         usage: dict[int, Usage] = {}
         for slot, limits in self._limited(device):
             start = self._period(device, limits, now)
@@ -84,7 +106,9 @@ class Leaser:
             usage[slot] = Usage(
                 messages=row["messages"] if current and row else 0,
                 next_send_at=row["next_send_at"] if row else None,
-                recipients=await self._recipients(connection, device.id, slot, start) if limits and limits.quota_recipients else None,
+                recipients=await self._recipients(connection, device.id, slot, start)
+                if limits and limits.quota_recipients
+                else None,
             )
         return usage
 
@@ -97,23 +121,43 @@ class Leaser:
     def _limited(self, device: Device) -> list[tuple[int, Limits | None]]:
         return [(WHOLE_DEVICE, device.limits), *((s.slot, s.limits) for s in device.sims)]
 
-    async def _recipients(self, connection: AsyncConnection, device_id: int, slot: int, start: datetime) -> set[str]:
+    async def _recipients(
+        self, connection: AsyncConnection, device_id: int, slot: int, start: datetime
+    ) -> set[str]:
         r = device_recipients.c
-        statement = select(r.phone).where(r.device_id == device_id, r.slot == slot, r.period_start == start)
+        statement = select(r.phone).where(
+            r.device_id == device_id, r.slot == slot, r.period_start == start
+        )
         return set((await connection.execute(statement)).scalars())
 
     async def _candidates(
-        self, connection: AsyncConnection, device: Device, capacity: int, now: datetime, *, urgent_only: bool
+        self,
+        connection: AsyncConnection,
+        device: Device,
+        capacity: int,
+        now: datetime,
+        *,
+        urgent_only: bool,
     ) -> list[Any]:
         mine = f"%,{device.id},%"
         retry_ok = now - self._rules.retry_elsewhere_for
         conditions = [
             t.c.account_id == device.account_id,
             t.c.state == State.QUEUED.value,
-            or_(t.c.device_id == device.id, and_(t.c.device_id.is_(None), or_(t.c.devices == "", ("," + t.c.devices + ",").like(mine)))),
+            or_(
+                t.c.device_id == device.id,
+                and_(
+                    t.c.device_id.is_(None),
+                    or_(t.c.devices == "", ("," + t.c.devices + ",").like(mine)),
+                ),
+            ),
             or_(t.c.valid_until.is_(None), t.c.valid_until > now),
             or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
-            or_(t.c.last_device_id.is_(None), t.c.last_device_id != device.id, t.c.next_attempt_at <= retry_ok),
+            or_(
+                t.c.last_device_id.is_(None),
+                t.c.last_device_id != device.id,
+                t.c.next_attempt_at <= retry_ok,
+            ),
         ]
         if urgent_only:
             conditions.append(t.c.priority >= Priority.URGENT)
@@ -128,7 +172,14 @@ class Leaser:
             statement = statement.with_for_update(skip_locked=True)
         return list((await connection.execute(statement)).all())
 
-    def _choose(self, device: Device, candidates: Sequence[Any], usage: dict[int, Usage], capacity: int, now: datetime) -> list[tuple[int, str, int | None]]:
+    def _choose(
+        self,
+        device: Device,
+        candidates: Sequence[Any],
+        usage: dict[int, Usage],
+        capacity: int,
+        now: datetime,
+    ) -> list[tuple[int, str, int | None]]:
         whole = usage[WHOLE_DEVICE]
         chosen: list[tuple[int, str, int | None]] = []
         for message_id, phone, requested in candidates:
@@ -145,7 +196,9 @@ class Leaser:
             if slot is not None and slot in usage:
                 sim_limits = next((s.limits for s in device.sims if s.slot == slot), None)
                 self._use(usage[slot], phone)
-                usage[slot].next_send_at = routing.next_pace(sim_limits, now, self._rng) if sim_limits else None
+                usage[slot].next_send_at = (
+                    routing.next_pace(sim_limits, now, self._rng) if sim_limits else None
+                )
         return chosen
 
     @staticmethod
@@ -154,7 +207,14 @@ class Leaser:
         if usage.recipients is not None:
             usage.recipients.add(phone)
 
-    async def _mark(self, connection: AsyncConnection, device: Device, chosen: list[tuple[int, str, int | None]], now: datetime, until: datetime) -> list[Message]:
+    async def _mark(
+        self,
+        connection: AsyncConnection,
+        device: Device,
+        chosen: list[tuple[int, str, int | None]],
+        now: datetime,
+        until: datetime,
+    ) -> list[Message]:
         by_sim: dict[int | None, list[int]] = {}
         for message_id, _, slot in chosen:
             by_sim.setdefault(slot, []).append(message_id)
@@ -163,14 +223,32 @@ class Leaser:
             statement = (
                 update(t)
                 .where(t.c.id.in_(ids), t.c.state == State.QUEUED.value)
-                .values(state=State.LEASED.value, device_id=device.id, sim_used=slot, leased_at=now, lease_until=until, attempts=t.c.attempts + 1)
+                .values(
+                    state=State.LEASED.value,
+                    device_id=device.id,
+                    sim_used=slot,
+                    leased_at=now,
+                    lease_until=until,
+                    attempts=t.c.attempts + 1,
+                )
                 .returning(*t.c)
             )
             leased.extend(rows.message(r) for r in (await connection.execute(statement)).mappings())
         return leased
 
-    async def _count(self, connection: AsyncConnection, device: Device, usage: dict[int, Usage], chosen: list[tuple[int, str, int | None]], now: datetime, *, urgent_only: bool) -> None:
-        used_slots = {WHOLE_DEVICE} | {slot for _, _, slot in chosen if slot is not None and slot in usage}
+    async def _count(
+        self,
+        connection: AsyncConnection,
+        device: Device,
+        usage: dict[int, Usage],
+        chosen: list[tuple[int, str, int | None]],
+        now: datetime,
+        *,
+        urgent_only: bool,
+    ) -> None:
+        used_slots = {WHOLE_DEVICE} | {
+            slot for _, _, slot in chosen if slot is not None and slot in usage
+        }
         limits = dict(self._limited(device))
         for slot in used_slots:
             lim = limits.get(slot)
@@ -183,19 +261,41 @@ class Leaser:
                 phones = {phone for _, phone, s in chosen if slot in (WHOLE_DEVICE, s)}
                 await self._add_recipients(connection, device.id, slot, start, phones)
 
-    async def _upsert_usage(self, connection: AsyncConnection, device_id: int, slot: int, start: datetime, state: Usage) -> None:
+    async def _upsert_usage(
+        self, connection: AsyncConnection, device_id: int, slot: int, start: datetime, state: Usage
+    ) -> None:
         insert = sqlite_insert if self._is_sqlite else pg_insert
-        values = {"device_id": device_id, "slot": slot, "period_start": start, "messages": state.messages, "next_send_at": state.next_send_at}
+        values = {
+            "device_id": device_id,
+            "slot": slot,
+            "period_start": start,
+            "messages": state.messages,
+            "next_send_at": state.next_send_at,
+        }
         statement = insert(device_usage).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["device_id", "slot"],
-            set_={"period_start": start, "messages": state.messages, "next_send_at": state.next_send_at},
+            set_={
+                "period_start": start,
+                "messages": state.messages,
+                "next_send_at": state.next_send_at,
+            },
         )
         await connection.execute(statement)
 
-    async def _add_recipients(self, connection: AsyncConnection, device_id: int, slot: int, start: datetime, phones: set[str]) -> None:
+    async def _add_recipients(
+        self,
+        connection: AsyncConnection,
+        device_id: int,
+        slot: int,
+        start: datetime,
+        phones: set[str],
+    ) -> None:
         if not phones:
             return
         insert = sqlite_insert if self._is_sqlite else pg_insert
-        values = [{"device_id": device_id, "slot": slot, "period_start": start, "phone": p} for p in phones]
+        values = [
+            {"device_id": device_id, "slot": slot, "period_start": start, "phone": p}
+            for p in phones
+        ]
         await connection.execute(insert(device_recipients).on_conflict_do_nothing(), values)

@@ -60,8 +60,12 @@ class AppWebhook:
 
 def _link(row: Any) -> Link:
     return Link(
-        device_id=row["device_id"], account_id=row["account_id"], hook_secret=row["hook_secret"],
-        signing_key=row["signing_key"], push_token=row["push_token"], stream_seen_at=row["stream_seen_at"],
+        device_id=row["device_id"],
+        account_id=row["account_id"],
+        hook_secret=row["hook_secret"],
+        signing_key=row["signing_key"],
+        push_token=row["push_token"],
+        stream_seen_at=row["stream_seen_at"],
     )
 
 
@@ -77,22 +81,47 @@ class Links:
     async def link(self, device: Device, *, now: datetime) -> Link:
         """The device's link, made on first use."""
         values = {
-            "device_id": device.id, "account_id": device.account_id, "hook_secret": secrets.token_urlsafe(32),
-            "signing_key": secrets.token_urlsafe(24), "created_at": now,
+            "device_id": device.id,
+            "account_id": device.account_id,
+            "hook_secret": secrets.token_urlsafe(32),
+            "signing_key": secrets.token_urlsafe(24),
+            "created_at": now,
         }
         async with self._db.write() as connection:
-            await connection.execute(self._insert(device_links).values(values).on_conflict_do_nothing())
-            row = (await connection.execute(select(device_links).where(device_links.c.device_id == device.id))).mappings().one()
+            await connection.execute(
+                self._insert(device_links).values(values).on_conflict_do_nothing()
+            )
+            row = (
+                (
+                    await connection.execute(
+                        select(device_links).where(device_links.c.device_id == device.id)
+                    )
+                )
+                .mappings()
+                .one()
+            )
         return _link(row)
 
     async def find_link(self, device_id: int) -> Link | None:
         async with self._db.read() as connection:
-            row = (await connection.execute(select(device_links).where(device_links.c.device_id == device_id))).mappings().first()
+            row = (
+                (
+                    await connection.execute(
+                        select(device_links).where(device_links.c.device_id == device_id)
+                    )
+                )
+                .mappings()
+                .first()
+            )
         return _link(row) if row else None
 
     async def list_links(self, account_id: int) -> dict[int, Link]:
         async with self._db.read() as connection:
-            found = (await connection.execute(select(device_links).where(device_links.c.account_id == account_id))).mappings()
+            found = (
+                await connection.execute(
+                    select(device_links).where(device_links.c.account_id == account_id)
+                )
+            ).mappings()
             return {r["device_id"]: _link(r) for r in found}
 
     async def find_by_hook(self, hook_secret: str) -> tuple[Device, Link] | None:
@@ -110,7 +139,9 @@ class Links:
 
     async def update_link(self, device_id: int, **values: Any) -> None:
         async with self._db.write() as connection:
-            await connection.execute(update(device_links).where(device_links.c.device_id == device_id).values(values))
+            await connection.execute(
+                update(device_links).where(device_links.c.device_id == device_id).values(values)
+            )
 
     # --- holds --------------------------------------------------------------------------------
 
@@ -120,15 +151,23 @@ class Links:
             return
         statement = (
             update(messages)
-            .where(messages.c.id.in_(message_ids), messages.c.device_id == device_id, messages.c.state == State.LEASED.value)
+            .where(
+                messages.c.id.in_(message_ids),
+                messages.c.device_id == device_id,
+                messages.c.state == State.LEASED.value,
+            )
             .values(lease_until=func.coalesce(messages.c.valid_until, messages.c.lease_until))
         )
-        forget = update(holds).where(holds.c.message_id.in_(message_ids)).values(acked_at=None)  # a new lease, a new ack
+        forget = (
+            update(holds).where(holds.c.message_id.in_(message_ids)).values(acked_at=None)
+        )  # a new lease, a new ack
         async with self._db.write() as connection:
             await connection.execute(statement)
             await connection.execute(forget)
 
-    async def held(self, account_id: int, device_id: int, *, limit: int) -> list[tuple[Message, bool]]:
+    async def held(
+        self, account_id: int, device_id: int, *, limit: int
+    ) -> list[tuple[Message, bool]]:
         """Leased to the device and not acknowledged yet, or with a cancel to pass on: (message, cancel?)."""
         statement = (
             select(messages, holds.c.cancel_requested_at.label("hold_cancel"))
@@ -146,46 +185,66 @@ class Links:
             found = (await connection.execute(statement)).mappings().all()
         return [(rows.message(r), r["hold_cancel"] is not None) for r in found]
 
-    async def acknowledge(self, device_id: int, message_ids: Sequence[int], *, now: datetime) -> None:
+    async def acknowledge(
+        self, device_id: int, message_ids: Sequence[int], *, now: datetime
+    ) -> None:
         if not message_ids:
             return
         values = [{"message_id": i, "device_id": device_id, "acked_at": now} for i in message_ids]
         statement = self._insert(holds)
         statement = statement.on_conflict_do_update(
-            index_elements=["message_id"], set_={"acked_at": func.coalesce(holds.c.acked_at, statement.excluded.acked_at)}
+            index_elements=["message_id"],
+            set_={"acked_at": func.coalesce(holds.c.acked_at, statement.excluded.acked_at)},
         )
-        owned = select(messages.c.id).where(messages.c.id.in_(message_ids), messages.c.device_id == device_id)
+        owned = select(messages.c.id).where(
+            messages.c.id.in_(message_ids), messages.c.device_id == device_id
+        )
         async with self._db.write() as connection:
             mine = set((await connection.execute(owned)).scalars())
             if mine:
                 await connection.execute(statement, [v for v in values if v["message_id"] in mine])
 
-    async def request_cancel(self, account_id: int, message_id: int, *, now: datetime) -> Message | None:
+    async def request_cancel(
+        self, account_id: int, message_id: int, *, now: datetime
+    ) -> Message | None:
         """Asks the linked phone holding a leased message to drop it; None if no such phone holds it."""
         statement = (
             select(messages)
             .join(device_links, device_links.c.device_id == messages.c.device_id)
-            .where(messages.c.id == message_id, messages.c.account_id == account_id, messages.c.state == State.LEASED.value)
+            .where(
+                messages.c.id == message_id,
+                messages.c.account_id == account_id,
+                messages.c.state == State.LEASED.value,
+            )
         )
         async with self._db.write() as connection:
             row = (await connection.execute(statement)).mappings().first()
             if row is None:
                 return None
-            upsert = self._insert(holds).values(message_id=message_id, device_id=row["device_id"], cancel_requested_at=now)
+            upsert = self._insert(holds).values(
+                message_id=message_id, device_id=row["device_id"], cancel_requested_at=now
+            )
             upsert = upsert.on_conflict_do_update(
-                index_elements=["message_id"], set_={"cancel_requested_at": func.coalesce(holds.c.cancel_requested_at, now)}
+                index_elements=["message_id"],
+                set_={"cancel_requested_at": func.coalesce(holds.c.cancel_requested_at, now)},
             )
             await connection.execute(upsert)
         return rows.message(row)
 
-    async def confirm_cancel(self, device_id: int, message_id: int, *, at: datetime) -> Message | None:
+    async def confirm_cancel(
+        self, device_id: int, message_id: int, *, at: datetime
+    ) -> Message | None:
         """The phone dropped a leased message it was asked to cancel; None if it was not asked (or not its)."""
-        asked = select(holds.c.message_id).where(holds.c.message_id == message_id, holds.c.cancel_requested_at.is_not(None))
+        asked = select(holds.c.message_id).where(
+            holds.c.message_id == message_id, holds.c.cancel_requested_at.is_not(None)
+        )
         statement = (
             update(messages)
             .where(
-                messages.c.id == message_id, messages.c.device_id == device_id,
-                messages.c.state == State.LEASED.value, messages.c.id.in_(asked.scalar_subquery()),
+                messages.c.id == message_id,
+                messages.c.device_id == device_id,
+                messages.c.state == State.LEASED.value,
+                messages.c.id.in_(asked.scalar_subquery()),
             )
             .values(state=State.CANCELLED.value, cancelled_at=at, lease_until=None)
             .returning(*messages.c)
@@ -197,11 +256,15 @@ class Links:
     async def cancel_requested(self, message_ids: Sequence[int]) -> set[int]:
         if not message_ids:
             return set()
-        statement = select(holds.c.message_id).where(holds.c.message_id.in_(message_ids), holds.c.cancel_requested_at.is_not(None))
+        statement = select(holds.c.message_id).where(
+            holds.c.message_id.in_(message_ids), holds.c.cancel_requested_at.is_not(None)
+        )
         async with self._db.read() as connection:
             return set((await connection.execute(statement)).scalars())
 
-    async def by_reference(self, account_id: int, reference: str, *, limit: int = 1000) -> list[Message]:
+    async def by_reference(
+        self, account_id: int, reference: str, *, limit: int = 1000
+    ) -> list[Message]:
         statement = (
             select(messages)
             .where(messages.c.account_id == account_id, messages.c.reference == reference)
@@ -213,33 +276,60 @@ class Links:
 
     # --- inbound, once ------------------------------------------------------------------------
 
-    async def receive_once(self, device_id: int, key: str, items: Sequence[NewInbound], *, now: datetime) -> list[Inbound] | None:
+    async def receive_once(
+        self, device_id: int, key: str, items: Sequence[NewInbound], *, now: datetime
+    ) -> list[Inbound] | None:
         """Stores the inbound messages of one delivery; None if that delivery was taken in before."""
-        receipt = self._insert(receipts).values(device_id=device_id, key=key[:64], received_at=now).on_conflict_do_nothing()
+        receipt = (
+            self._insert(receipts)
+            .values(device_id=device_id, key=key[:64], received_at=now)
+            .on_conflict_do_nothing()
+        )
         values = [
-            {"account_id": i.account_id, "device_id": i.device_id, "sender": i.sender, "text": i.text,
-             "sim_slot": i.sim_slot, "received_at": i.received_at, "created_at": now}
+            {
+                "account_id": i.account_id,
+                "device_id": i.device_id,
+                "sender": i.sender,
+                "text": i.text,
+                "sim_slot": i.sim_slot,
+                "received_at": i.received_at,
+                "created_at": now,
+            }
             for i in items
         ]
         async with self._db.write() as connection:
             if (await connection.execute(receipt)).rowcount != 1:
                 return None
             # a phone stops retrying a delivery after days; older receipts are no longer needed
-            await connection.execute(delete(receipts).where(receipts.c.device_id == device_id, receipts.c.received_at < now - RECEIPTS_KEPT))
+            await connection.execute(
+                delete(receipts).where(
+                    receipts.c.device_id == device_id, receipts.c.received_at < now - RECEIPTS_KEPT
+                )
+            )
             if not values:
                 return []
             statement = insert(inbound).returning(*inbound.c, sort_by_parameter_order=True)
-            return [rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()]
+            return [
+                rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()
+            ]
 
     # --- sign-in codes ------------------------------------------------------------------------
 
-    async def add_code(self, *, code_hash: str, account_id: int, valid_until: datetime, now: datetime) -> bool:
+    async def add_code(
+        self, *, code_hash: str, account_id: int, valid_until: datetime, now: datetime
+    ) -> bool:
         """False if the code is taken right now (the caller draws another)."""
         async with self._db.write() as connection:
-            await connection.execute(delete(sign_in_codes).where(sign_in_codes.c.valid_until <= now))
+            await connection.execute(
+                delete(sign_in_codes).where(sign_in_codes.c.valid_until <= now)
+            )
         try:
             async with self._db.write() as connection:
-                await connection.execute(insert(sign_in_codes).values(code_hash=code_hash, account_id=account_id, valid_until=valid_until))
+                await connection.execute(
+                    insert(sign_in_codes).values(
+                        code_hash=code_hash, account_id=account_id, valid_until=valid_until
+                    )
+                )
         except IntegrityError:
             return False
         return True
@@ -257,16 +347,28 @@ class Links:
     # --- the app client API's webhooks and settings -------------------------------------------
 
     async def list_webhooks(self, account_id: int) -> list[AppWebhook]:
-        statement = select(app_webhooks).where(app_webhooks.c.account_id == account_id).order_by(app_webhooks.c.id)
+        statement = (
+            select(app_webhooks)
+            .where(app_webhooks.c.account_id == account_id)
+            .order_by(app_webhooks.c.id)
+        )
         async with self._db.read() as connection:
             return [
-                AppWebhook(id=r["external_id"], device_id=r["device_id"], url=r["url"], event=r["event"])
+                AppWebhook(
+                    id=r["external_id"], device_id=r["device_id"], url=r["url"], event=r["event"]
+                )
                 for r in (await connection.execute(statement)).mappings()
             ]
 
     async def put_webhook(self, account_id: int, hook: AppWebhook, *, now: datetime) -> AppWebhook:
-        values = {"account_id": account_id, "external_id": hook.id, "device_id": hook.device_id, "url": hook.url,
-                  "event": hook.event, "created_at": now}
+        values = {
+            "account_id": account_id,
+            "external_id": hook.id,
+            "device_id": hook.device_id,
+            "url": hook.url,
+            "event": hook.event,
+            "created_at": now,
+        }
         statement = self._insert(app_webhooks).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["account_id", "external_id"],
@@ -277,7 +379,9 @@ class Links:
         return hook
 
     async def delete_webhook(self, account_id: int, external_id: str) -> bool:
-        statement = delete(app_webhooks).where(app_webhooks.c.account_id == account_id, app_webhooks.c.external_id == external_id)
+        statement = delete(app_webhooks).where(
+            app_webhooks.c.account_id == account_id, app_webhooks.c.external_id == external_id
+        )
         async with self._db.write() as connection:
             return (await connection.execute(statement)).rowcount > 0
 
@@ -287,9 +391,13 @@ class Links:
             found = (await connection.execute(statement)).scalar()
         return json.loads(found) if found else {}
 
-    async def put_settings(self, account_id: int, settings: dict[str, Any], *, now: datetime) -> None:
+    async def put_settings(
+        self, account_id: int, settings: dict[str, Any], *, now: datetime
+    ) -> None:
         values = {"account_id": account_id, "settings": json.dumps(settings), "updated_at": now}
         statement = self._insert(app_settings).values(values)
-        statement = statement.on_conflict_do_update(index_elements=["account_id"], set_={"settings": values["settings"], "updated_at": now})
+        statement = statement.on_conflict_do_update(
+            index_elements=["account_id"], set_={"settings": values["settings"], "updated_at": now}
+        )
         async with self._db.write() as connection:
             await connection.execute(statement)

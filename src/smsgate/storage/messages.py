@@ -84,16 +84,28 @@ def listing(account_id: int, f: MessageFilter) -> Select[Any]:
     """
     where = _where(account_id, f)
     by_id = t.c.id.asc() if f.ascending else t.c.id.desc()
-    timed = (f.since is not None or f.until is not None) and f.min_id is None and f.max_id is None and f.ids is None
+    timed = (
+        (f.since is not None or f.until is not None)
+        and f.min_id is None
+        and f.max_id is None
+        and f.ids is None
+    )
     if not timed:
         return select(t).where(*where).order_by(by_id).limit(f.limit + 1)
     key = t.c.id + 0
-    page = select(t.c.id).where(*where).order_by(key.asc() if f.ascending else key.desc()).limit(f.limit + 1)
+    page = (
+        select(t.c.id)
+        .where(*where)
+        .order_by(key.asc() if f.ascending else key.desc())
+        .limit(f.limit + 1)
+    )
     return select(t).where(t.c.id.in_(page.scalar_subquery())).order_by(by_id)
 
 
 class MessageStore:
-    def __init__(self, db: Database, *, rules: LeaseRules = LeaseRules(), retry: RetryRules = RetryRules()) -> None:
+    def __init__(
+        self, db: Database, *, rules: LeaseRules = LeaseRules(), retry: RetryRules = RetryRules()
+    ) -> None:
         self._db = db
         self._leaser = Leaser(is_sqlite=db.is_sqlite, rules=rules)
         self._retry = retry
@@ -109,11 +121,15 @@ class MessageStore:
         async with self._db.write() as connection:
             return await self._insert(connection, news)
 
-    async def _insert(self, connection: AsyncConnection, news: Sequence[NewMessage]) -> list[Message]:
+    async def _insert(
+        self, connection: AsyncConnection, news: Sequence[NewMessage]
+    ) -> list[Message]:
         ids = await bulk.insert(connection, news, is_sqlite=self._db.is_sqlite)
         stored = [rows.stored(n, i) for n, i in zip(news, ids, strict=True)]
         if not self._db.is_sqlite:
-            await notify.announce(connection, (m.account_id for m in stored if m.queued_at is not None))
+            await notify.announce(
+                connection, (m.account_id for m in stored if m.queued_at is not None)
+            )
         return stored
 
     async def add(self, news: Sequence[NewMessage]) -> list[Message]:
@@ -152,10 +168,12 @@ class MessageStore:
                     future.set_result(stored[offset : offset + len(news)])
                 offset += len(news)
 
-    async def _add_alone(self, news: Sequence[NewMessage], future: asyncio.Future[list[Message]]) -> None:
+    async def _add_alone(
+        self, news: Sequence[NewMessage], future: asyncio.Future[list[Message]]
+    ) -> None:
         try:
             result = await self.add_many(news)
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
+        except Exception as exc:
             if not future.done():
                 future.set_exception(exc)
         else:
@@ -202,9 +220,13 @@ class MessageStore:
         if done:
             return done[0]
         current = await self.get(account_id, message_id)
-        raise errors.Conflict(f"message {message_id} is {current.state}: only scheduled or queued messages can be cancelled")
+        raise errors.Conflict(
+            f"message {message_id} is {current.state}: only scheduled or queued messages can be cancelled"
+        )
 
-    async def cancel_matching(self, account_id: int, f: MessageFilter, *, now: datetime) -> list[Message]:
+    async def cancel_matching(
+        self, account_id: int, f: MessageFilter, *, now: datetime
+    ) -> list[Message]:
         states = CANCELLABLE if f.states is None else CANCELLABLE & f.states
         where = _where(account_id, MessageFilter(**{**_fields(f), "states": frozenset(states)}))
         statement = (
@@ -214,26 +236,38 @@ class MessageStore:
             .returning(*t.c)
         )
         async with self._db.write() as connection:
-            return sorted((rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id)
+            return sorted(
+                (rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id
+            )
 
     async def delete(self, account_id: int, message_id: int) -> Message:
         done = await self.delete_matching(account_id, MessageFilter(ids=(message_id,)))
         if done:
             return done[0]
         current = await self.get(account_id, message_id)
-        raise errors.Conflict(f"message {message_id} is {current.state} on a device: cancel is not possible, wait for its report")
+        raise errors.Conflict(
+            f"message {message_id} is {current.state} on a device: cancel is not possible, wait for its report"
+        )
 
     async def delete_matching(self, account_id: int, f: MessageFilter) -> list[Message]:
         """Deletes what matches, except messages a device holds right now (their reports would be lost)."""
         where = [*_where(account_id, f), t.c.state.not_in([s.value for s in IN_FLIGHT])]
         statement = delete(t).where(*where).returning(*t.c)
         async with self._db.write() as connection:
-            return sorted((rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id)
+            return sorted(
+                (rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id
+            )
 
     # --- dispatch -----------------------------------------------------------------------------
 
     async def lease(
-        self, *, device_id: int, limit: int, now: datetime, until: datetime, account_id: int | None = None
+        self,
+        *,
+        device_id: int,
+        limit: int,
+        now: datetime,
+        until: datetime,
+        account_id: int | None = None,
     ) -> list[Message]:
         """Hands up to `limit` due messages to one device within its limits; each to exactly one device.
 
@@ -241,7 +275,12 @@ class MessageStore:
         """
         async with self._db.write() as connection:
             return await self._leaser.lease(
-                connection, device_id=device_id, account_id=account_id, limit=limit, now=now, until=until
+                connection,
+                device_id=device_id,
+                account_id=account_id,
+                limit=limit,
+                now=now,
+                until=until,
             )
 
     async def report(
@@ -249,21 +288,32 @@ class MessageStore:
     ) -> list[ReportResult]:
         results: dict[int, ReportResult] = {}  # by the report's place in the batch
         async with self._db.write() as connection:
-            for group in _groups(reports):  # a phone's batch is mostly one status: one UPDATE for it
+            for group in _groups(
+                reports
+            ):  # a phone's batch is mostly one status: one UPDATE for it
                 done = {}
                 if len(group) > 1:
-                    done = await self._apply_many(connection, account_id, device_id, [r for _, r in group], now)
+                    done = await self._apply_many(
+                        connection, account_id, device_id, [r for _, r in group], now
+                    )
                 for index, report in group:
                     results[index] = done.get(report.message_id) or await self._apply(
                         connection, account_id, device_id, report, now
                     )
             results_in_order = [results[i] for i in range(len(reports))]
-            if not self._db.is_sqlite and any(r.applied and r.state is State.QUEUED for r in results_in_order):
+            if not self._db.is_sqlite and any(
+                r.applied and r.state is State.QUEUED for r in results_in_order
+            ):
                 await notify.announce(connection, [account_id])
         return results_in_order
 
     async def _apply_many(
-        self, connection: AsyncConnection, account_id: int, device_id: int, group: list[Report], now: datetime
+        self,
+        connection: AsyncConnection,
+        account_id: int,
+        device_id: int,
+        group: list[Report],
+        now: datetime,
     ) -> dict[int, ReportResult]:
         """Reports of one status, time and reason at once; the ones it could not apply are left to _apply."""
         first = group[0]
@@ -282,11 +332,23 @@ class MessageStore:
         return {i: ReportResult(message_id=i, applied=True, state=first.state) for i in applied}
 
     async def _apply(
-        self, connection: AsyncConnection, account_id: int, device_id: int, report: Report, now: datetime
+        self,
+        connection: AsyncConnection,
+        account_id: int,
+        device_id: int,
+        report: Report,
+        now: datetime,
     ) -> ReportResult:
         at = report.at or now
-        if report.state is State.FAILED and await self._retry_elsewhere(connection, account_id, device_id, report, now):
-            return ReportResult(message_id=report.message_id, applied=True, state=State.QUEUED, detail="will be retried")
+        if report.state is State.FAILED and await self._retry_elsewhere(
+            connection, account_id, device_id, report, now
+        ):
+            return ReportResult(
+                message_id=report.message_id,
+                applied=True,
+                state=State.QUEUED,
+                detail="will be retried",
+            )
         values = _report_values(report, at)
         statement = (
             update(t)
@@ -303,24 +365,39 @@ class MessageStore:
         return await self._explain(connection, account_id, device_id, report)
 
     async def _retry_elsewhere(
-        self, connection: AsyncConnection, account_id: int, device_id: int, report: Report, now: datetime
+        self,
+        connection: AsyncConnection,
+        account_id: int,
+        device_id: int,
+        report: Report,
+        now: datetime,
     ) -> bool:
         """A transient failure goes back to the queue, for another device first, after a back-off."""
         reason = report.reason or Reason.GENERIC
         if reason not in TRANSIENT_REASONS:
             return False
-        row = (await connection.execute(select(t.c.attempts).where(t.c.id == report.message_id))).first()
+        row = (
+            await connection.execute(select(t.c.attempts).where(t.c.id == report.message_id))
+        ).first()
         if row is None or row.attempts >= self._retry.max_attempts:
             return False
         statement = (
             update(t)
             .where(
-                t.c.id == report.message_id, t.c.account_id == account_id, t.c.device_id == device_id,
+                t.c.id == report.message_id,
+                t.c.account_id == account_id,
+                t.c.device_id == device_id,
                 t.c.state.in_([s.value for s in SOURCES[State.FAILED]]),
             )
             .values(
-                state=State.QUEUED.value, reason=reason.value, queued_at=now, leased_at=None, taken_at=None,
-                lease_until=None, device_id=None, last_device_id=device_id,
+                state=State.QUEUED.value,
+                reason=reason.value,
+                queued_at=now,
+                leased_at=None,
+                taken_at=None,
+                lease_until=None,
+                device_id=None,
+                last_device_id=device_id,
                 next_attempt_at=now + routing.backoff(row.attempts, base=self._retry.backoff),
             )
         )
@@ -329,15 +406,30 @@ class MessageStore:
     async def _explain(
         self, connection: AsyncConnection, account_id: int, device_id: int, report: Report
     ) -> ReportResult:
-        statement = select(t.c.state, t.c.device_id).where(t.c.id == report.message_id, t.c.account_id == account_id)
+        statement = select(t.c.state, t.c.device_id).where(
+            t.c.id == report.message_id, t.c.account_id == account_id
+        )
         row = (await connection.execute(statement)).first()
         if row is None or row.device_id != device_id:
-            return ReportResult(message_id=report.message_id, applied=False, state=None, detail="no such message on this device")
+            return ReportResult(
+                message_id=report.message_id,
+                applied=False,
+                state=None,
+                detail="no such message on this device",
+            )
         current = State(row.state)
         if current is report.state or RANK[current] >= RANK[report.state]:
-            return ReportResult(message_id=report.message_id, applied=False, state=current, detail=f"already {current}")
+            return ReportResult(
+                message_id=report.message_id,
+                applied=False,
+                state=current,
+                detail=f"already {current}",
+            )
         return ReportResult(
-            message_id=report.message_id, applied=False, state=current, detail=f"cannot go from {current} to {report.state}"
+            message_id=report.message_id,
+            applied=False,
+            state=current,
+            detail=f"cannot go from {current} to {report.state}",
         )
 
     async def promote_due(self, *, now: datetime) -> list[tuple[int, int | None]]:
@@ -353,7 +445,9 @@ class MessageStore:
     async def expire(self, *, now: datetime) -> list[tuple[int, int | None]]:
         statement = (
             update(t)
-            .where(t.c.state.in_([State.SCHEDULED.value, State.QUEUED.value]), t.c.valid_until <= now)
+            .where(
+                t.c.state.in_([State.SCHEDULED.value, State.QUEUED.value]), t.c.valid_until <= now
+            )
             .values(state=State.EXPIRED.value, expired_at=now)
             .returning(t.c.account_id, t.c.device_id)
         )
@@ -364,7 +458,13 @@ class MessageStore:
         statement = (
             update(t)
             .where(t.c.state == State.LEASED.value, t.c.lease_until <= now)
-            .values(state=State.QUEUED.value, queued_at=now, lease_until=None, leased_at=None, device_id=None)
+            .values(
+                state=State.QUEUED.value,
+                queued_at=now,
+                lease_until=None,
+                leased_at=None,
+                device_id=None,
+            )
             .returning(t.c.account_id, t.c.device_id)
         )
         return await self._sweep(statement, announce=True)
@@ -373,27 +473,44 @@ class MessageStore:
         """Accounts whose retries' back-off ended in (after, now]: their devices are woken."""
         statement = (
             select(t.c.account_id)
-            .where(t.c.state == State.QUEUED.value, t.c.next_attempt_at > after, t.c.next_attempt_at <= now)
+            .where(
+                t.c.state == State.QUEUED.value,
+                t.c.next_attempt_at > after,
+                t.c.next_attempt_at <= now,
+            )
             .distinct()
         )
         async with self._db.read() as connection:
-            return [(account_id, None) for account_id in (await connection.execute(statement)).scalars()]
+            return [
+                (account_id, None) for account_id in (await connection.execute(statement)).scalars()
+            ]
 
     async def device_queue(self, device: Device, *, now: datetime) -> DeviceQueue:
         """What waits for a device, what it holds, and what it used of its limits."""
         mine = f"%,{device.id},%"
-        waiting = or_(t.c.device_id == device.id, (t.c.device_id.is_(None) & or_(t.c.devices == "", ("," + t.c.devices + ",").like(mine))))
+        waiting = or_(
+            t.c.device_id == device.id,
+            (
+                t.c.device_id.is_(None)
+                & or_(t.c.devices == "", ("," + t.c.devices + ",").like(mine))
+            ),
+        )
         statement = select(
             func.count().filter(t.c.state == State.QUEUED.value, waiting),
             func.count().filter(t.c.state == State.LEASED.value, t.c.device_id == device.id),
             func.count().filter(t.c.state == State.TAKEN.value, t.c.device_id == device.id),
-        ).where(t.c.account_id == device.account_id, t.c.state.in_([State.QUEUED.value, State.LEASED.value, State.TAKEN.value]))
+        ).where(
+            t.c.account_id == device.account_id,
+            t.c.state.in_([State.QUEUED.value, State.LEASED.value, State.TAKEN.value]),
+        )
         async with self._db.read() as connection:
             queued, leased, taken = (await connection.execute(statement)).one()
             usage = await self._leaser.usage(connection, device, now)
         return DeviceQueue(queued=queued, leased=leased, taken=taken, usage=usage)
 
-    async def fail_lost(self, *, now: datetime, older_than: datetime) -> list[tuple[int, int | None]]:
+    async def fail_lost(
+        self, *, now: datetime, older_than: datetime
+    ) -> list[tuple[int, int | None]]:
         """Taken and never reported: failed as lost, never re-sent blindly (a duplicate SMS is a failure too)."""
         statement = (
             update(t)
@@ -403,7 +520,9 @@ class MessageStore:
         )
         return await self._sweep(statement)
 
-    async def _sweep(self, statement: Any, *, announce: bool = False) -> list[tuple[int, int | None]]:
+    async def _sweep(
+        self, statement: Any, *, announce: bool = False
+    ) -> list[tuple[int, int | None]]:
         async with self._db.write() as connection:
             found = [(r[0], r[1]) for r in (await connection.execute(statement)).all()]
             if announce and found and not self._db.is_sqlite:
@@ -419,7 +538,11 @@ _EARLIER = {
 
 
 def _report_values(report: Report, at: datetime) -> dict[str, Any]:
-    values: dict[str, Any] = {"state": report.state.value, STAMP[report.state]: at, "lease_until": None}
+    values: dict[str, Any] = {
+        "state": report.state.value,
+        STAMP[report.state]: at,
+        "lease_until": None,
+    }
     if report.state in (State.FAILED, State.UNDELIVERED):
         values["reason"] = report.reason.value if report.reason else "generic"
     if report.state is State.QUEUED:  # given back: any eligible device may take it again
@@ -448,4 +571,3 @@ def _fields(f: MessageFilter) -> dict[str, Any]:
 
 def _id(message: Message) -> int:
     return message.id
-

@@ -23,7 +23,9 @@ def config(connection: Connection | None = None) -> Config:
 
 async def upgrade(db: Database, revision: str = "heads") -> None:
     def run(connection: Connection) -> None:
-        if connection.dialect.name == "postgresql":  # nodes starting together migrate one after another
+        if (
+            connection.dialect.name == "postgresql"
+        ):  # nodes starting together migrate one after another
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72627001)")
         command.upgrade(config(connection), revision)
 

@@ -29,7 +29,9 @@ async def announce(connection: AsyncConnection, account_ids: Iterable[int]) -> N
         return
     if len(payload) > MAX_PAYLOAD:
         payload = "*"
-    await connection.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+    await connection.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+    )
 
 
 def parse(payload: str) -> list[int] | None:
@@ -39,7 +41,9 @@ def parse(payload: str) -> list[int] | None:
     return [int(part) for part in payload.split(",") if part.isdigit()]
 
 
-async def listen(url: str, on_accounts: Callable[[list[int] | None], None], *, retry: float = 1.0) -> None:
+async def listen(
+    url: str, on_accounts: Callable[[list[int] | None], None], *, retry: float = 1.0
+) -> None:
     """Listens until cancelled; reconnects after a lost connection (and wakes everyone, to be safe)."""
     import asyncpg
 

@@ -96,7 +96,9 @@ def sims_json(sims: tuple[Sim, ...]) -> str:
 def _limits(row: Mapping[str, Any]) -> Limits:
     return Limits(
         pace=timedelta(milliseconds=row["pace_ms"]) if row.get("pace_ms") is not None else None,
-        jitter=timedelta(milliseconds=row["jitter_ms"]) if row.get("jitter_ms") is not None else None,
+        jitter=timedelta(milliseconds=row["jitter_ms"])
+        if row.get("jitter_ms") is not None
+        else None,
         quota=row.get("quota"),
         quota_recipients=row.get("quota_recipients"),
         period=Period(row.get("quota_period") or "day"),
@@ -113,7 +115,9 @@ def sim_limits_json(limits: Mapping[int, Limits]) -> str:
 def device(row: Mapping[str, Any]) -> Device:
     sim_limits = {int(k): _limits(v) for k, v in json.loads(row["sim_limits"] or "{}").items()}
     reported = {item["slot"]: Sim(**item) for item in json.loads(row["sims"] or "[]")}
-    for slot in sim_limits.keys() - reported.keys():  # an owner may limit a SIM the phone has not reported yet
+    for slot in (
+        sim_limits.keys() - reported.keys()
+    ):  # an owner may limit a SIM the phone has not reported yet
         reported[slot] = Sim(slot=slot)
     sims = tuple(replace(reported[slot], limits=sim_limits.get(slot)) for slot in sorted(reported))
     return Device(
@@ -154,7 +158,9 @@ def limits_values(limits: Limits) -> dict[str, Any]:
 
 
 def account(row: Mapping[str, Any]) -> Account:
-    return Account(id=row["id"], email=row["email"], is_admin=row["is_admin"], created_at=row["created_at"])
+    return Account(
+        id=row["id"], email=row["email"], is_admin=row["is_admin"], created_at=row["created_at"]
+    )
 
 
 def api_key(row: Mapping[str, Any]) -> ApiKey:

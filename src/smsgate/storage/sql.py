@@ -118,7 +118,9 @@ devices = Table(
     Column("window_start", String(8)),  # "HH:MM" local to the device's timezone
     Column("window_end", String(8)),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
-    Column("sim_limits", Text, nullable=False, server_default="{}"),  # JSON {slot: limits}, set by the owner
+    Column(
+        "sim_limits", Text, nullable=False, server_default="{}"
+    ),  # JSON {slot: limits}, set by the owner
     Index("ix_devices_account", "account_id", "id"),
 )
 
@@ -178,7 +180,9 @@ messages = Table(
     Column("last_device_id", Id),  # the device that failed it last: others go first
     Column("sim_used", SmallInteger),  # the SIM slot it was handed out on
     # the listings every door offers: by account + time, id, phone, device, status
-    Index("ix_messages_account_created", "account_id", "created_at", "id"),  # id: time-range pages read the index only
+    Index(
+        "ix_messages_account_created", "account_id", "created_at", "id"
+    ),  # id: time-range pages read the index only
     Index("ix_messages_account_id", "account_id", "id"),
     Index("ix_messages_account_to", "account_id", "to", "id"),
     Index("ix_messages_account_device", "account_id", "device_id", "id"),
@@ -242,7 +246,13 @@ inbound = Table(
 device_links = Table(
     "device_links",
     metadata,
-    Column("device_id", Id, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column(
+        "device_id",
+        Id,
+        ForeignKey("devices.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("hook_secret", String(64), nullable=False, unique=True),
     Column("signing_key", String(64), nullable=False),
@@ -255,7 +265,13 @@ device_links = Table(
 holds = Table(
     "holds",
     metadata,
-    Column("message_id", Id, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column(
+        "message_id",
+        Id,
+        ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("device_id", Id, nullable=False),
     Column("acked_at", UTCDateTime),
     Column("cancel_requested_at", UTCDateTime),
@@ -266,7 +282,13 @@ holds = Table(
 receipts = Table(
     "receipts",
     metadata,
-    Column("device_id", Id, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column(
+        "device_id",
+        Id,
+        ForeignKey("devices.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("key", String(64), primary_key=True),
     Column("received_at", UTCDateTime, nullable=False),
     Index("ix_receipts_received", "received_at"),
@@ -299,7 +321,13 @@ app_webhooks = Table(
 app_settings = Table(
     "app_settings",
     metadata,
-    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column(
+        "account_id",
+        Id,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("settings", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -45,8 +45,12 @@ async def caller(request: Request) -> Account:
     if scheme == "bearer" and value:
         return await gateway.authenticate(value)
     if scheme != "basic" or not value:
-        raise errors.Unauthorized("use Basic auth with your smsgate email and password, or Bearer <API key>")
-    cache: dict[str, tuple[Account, float]] = request.app.state.__dict__.setdefault("thirdparty_logins", {})
+        raise errors.Unauthorized(
+            "use Basic auth with your smsgate email and password, or Bearer <API key>"
+        )
+    cache: dict[str, tuple[Account, float]] = request.app.state.__dict__.setdefault(
+        "thirdparty_logins", {}
+    )
     key = hashlib.sha256(value.encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None and cached[1] > time.monotonic():
@@ -112,7 +116,9 @@ def _device_id(text: str | None) -> int | None:
     return int(text)
 
 
-def message_state(key: str, members: list[Message], cancelling: set[int], *, content: bool = False) -> dict[str, Any]:
+def message_state(
+    key: str, members: list[Message], cancelling: set[int], *, content: bool = False
+) -> dict[str, Any]:
     states = [wire.app_state(m, cancelling=m.id in cancelling) for m in members]
     first = members[0]
     recipients = []
@@ -122,16 +128,27 @@ def message_state(key: str, members: list[Message], cancelling: set[int], *, con
             recipient["error"] = wire.error_of(m)
         recipients.append(recipient)
     history: dict[str, str] = {}
-    for name, column in (("Pending", "created_at"), ("Processed", "taken_at"), ("Sent", "sent_at"),
-                         ("Delivered", "delivered_at"), ("Failed", "failed_at"), ("Cancelled", "cancelled_at")):
+    for name, column in (
+        ("Pending", "created_at"),
+        ("Processed", "taken_at"),
+        ("Sent", "sent_at"),
+        ("Delivered", "delivered_at"),
+        ("Failed", "failed_at"),
+        ("Cancelled", "cancelled_at"),
+    ):
         times = [getattr(m, column) for m in members if getattr(m, column) is not None]
         if name == "Failed":
             times += [m.expired_at for m in members if m.expired_at is not None]
         if times:
             history[name] = wire.stamp(max(times)) or ""
     out: dict[str, Any] = {
-        "id": key, "state": wire.combined(states), "isHashed": False, "isEncrypted": False,
-        "recipients": recipients, "states": history, "createdAt": wire.stamp(first.created_at),
+        "id": key,
+        "state": wire.combined(states),
+        "isHashed": False,
+        "isEncrypted": False,
+        "recipients": recipients,
+        "states": history,
+        "createdAt": wire.stamp(first.created_at),
     }
     device = next((m.device_id for m in members if m.device_id is not None), None)
     if device is not None:
@@ -156,7 +173,9 @@ async def _members(request: Request, key: str, account: Account) -> list[Message
     return found
 
 
-async def _state(request: Request, key: str, members: list[Message], *, content: bool = False) -> dict[str, Any]:
+async def _state(
+    request: Request, key: str, members: list[Message], *, content: bool = False
+) -> dict[str, Any]:
     leased = [m.id for m in members if m.state is State.LEASED]
     cancelling = await gateway_of(request).cancel_requested(leased) if leased else set()
     return message_state(key, members, cancelling, content=content)
@@ -168,8 +187,15 @@ async def _state(request: Request, key: str, members: list[Message], *, content:
 async def _active_devices(request: Request, account: Account, hours: int) -> tuple[int, ...]:
     now = gateway_of(request).clock.now()
     found = await gateway_of(request).list_devices(account=account)
-    active = tuple(d.id for d in found if d.can_send and (d.last_seen_at is None and d.kind.value != "android"
-                                                         or d.last_seen_at is not None and now - d.last_seen_at <= timedelta(hours=hours)))
+    active = tuple(
+        d.id
+        for d in found
+        if d.can_send
+        and (
+            (d.last_seen_at is None and d.kind.value != "android")
+            or (d.last_seen_at is not None and now - d.last_seen_at <= timedelta(hours=hours))
+        )
+    )
     if not active:
         raise errors.InvalidDevice(f"no device of this account was active within {hours} hours")
     return active
@@ -177,7 +203,9 @@ async def _active_devices(request: Request, account: Account, hours: int) -> tup
 
 @router.post("/messages", status_code=202)
 @router.post("/message", status_code=202, include_in_schema=False)
-async def send(body: MessageIn, request: Request, account: Caller, deviceActiveWithin: int = 0) -> Response:
+async def send(
+    body: MessageIn, request: Request, account: Caller, deviceActiveWithin: int = 0
+) -> Response:
     if body.dataMessage is not None or body.mmsMessage is not None:
         raise errors.InvalidInput("smsgate sends text messages only: use textMessage")
     if body.isEncrypted:
@@ -197,9 +225,15 @@ async def send(body: MessageIn, request: Request, account: Caller, deviceActiveW
         devices = await _active_devices(request, account, deviceActiveWithin)
     sent = await gateway.send(
         SendRequest(
-            to=tuple(body.phoneNumbers), text=text_, devices=devices, sim_slot=body.simNumber, priority=body.priority,
-            send_at=body.scheduleAt, valid_until=body.validUntil,
-            valid_for=timedelta(seconds=body.ttl) if body.ttl else None, reference=key,
+            to=tuple(body.phoneNumbers),
+            text=text_,
+            devices=devices,
+            sim_slot=body.simNumber,
+            priority=body.priority,
+            send_at=body.scheduleAt,
+            valid_until=body.validUntil,
+            valid_for=timedelta(seconds=body.ttl) if body.ttl else None,
+            reference=key,
         ),
         account=account,
     )
@@ -214,7 +248,8 @@ async def list_messages(
     account: Caller,
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: AwareDatetime | None = None,
-    state: Literal["Pending", "Processed", "Sent", "Delivered", "Failed", "Cancelled", "Cancelling"] | None = None,
+    state: Literal["Pending", "Processed", "Sent", "Delivered", "Failed", "Cancelled", "Cancelling"]
+    | None = None,
     deviceId: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -224,8 +259,14 @@ async def list_messages(
     gateway = gateway_of(request)
     device = _device_id(deviceId)
     states = wire.APP_TO_CORE.get("Pending" if state == "Cancelling" else state) if state else None
-    f = MessageFilter(states=states, device_ids=(device,) if device is not None else None, since=from_, until=to,
-                      limit=500, ascending=sort == "created_at")
+    f = MessageFilter(
+        states=states,
+        device_ids=(device,) if device is not None else None,
+        since=from_,
+        until=to,
+        limit=500,
+        ascending=sort == "created_at",
+    )
     groups: dict[str, list[Message]] = {}
     scanned = 0
     while True:
@@ -238,16 +279,26 @@ async def list_messages(
         f = replace(f, before_id=page.next_before_id)
     out = []
     for key in list(groups)[offset : offset + limit]:
-        members = groups[key] if not groups[key][0].reference else await gateway.find_by_reference(key, account=account)
-        out.append(await _state(request, key, sorted(members, key=lambda m: m.id), content=includeContent))
+        members = (
+            groups[key]
+            if not groups[key][0].reference
+            else await gateway.find_by_reference(key, account=account)
+        )
+        out.append(
+            await _state(request, key, sorted(members, key=lambda m: m.id), content=includeContent)
+        )
     response = schemas.json(out)
     response.headers["X-Total-Count"] = str(len(groups))
     return response
 
 
 @router.get("/messages/{key}")
-async def get_message(key: str, request: Request, account: Caller, includeContent: bool = False) -> Response:
-    return schemas.json(await _state(request, key, await _members(request, key, account), content=includeContent))
+async def get_message(
+    key: str, request: Request, account: Caller, includeContent: bool = False
+) -> Response:
+    return schemas.json(
+        await _state(request, key, await _members(request, key, account), content=includeContent)
+    )
 
 
 @router.delete("/messages/{key}")
@@ -256,7 +307,9 @@ async def cancel_message(key: str, request: Request, account: Caller) -> Respons
     members = await _members(request, key, account)
     pending = [m for m in members if wire.CORE_TO_APP[m.state] == "Pending"]
     if not pending:
-        raise errors.Conflict(f"message {key} is {wire.combined([wire.app_state(m) for m in members])}: only Pending messages can be cancelled")
+        raise errors.Conflict(
+            f"message {key} is {wire.combined([wire.app_state(m) for m in members])}: only Pending messages can be cancelled"
+        )
     for m in pending:
         try:
             await gateway.cancel(m.id, account=account)
@@ -279,15 +332,24 @@ async def refresh_inbox(body: RefreshIn, request: Request, account: Caller) -> R
     if device is not None:
         await gateway.get_device(device, account=account)
     types = ",".join(body.messageTypes) if body.messageTypes else "SMS,MMS"
-    data = {"since": wire.stamp(body.since) or "", "until": wire.stamp(body.until) or "", "messageTypes": types,
-            "triggerWebhooks": "false" if body.webhookDelivery == "Disabled" else "true"}
+    data = {
+        "since": wire.stamp(body.since) or "",
+        "until": wire.stamp(body.until) or "",
+        "messageTypes": types,
+        "triggerWebhooks": "false" if body.webhookDelivery == "Disabled" else "true",
+    }
     gateway.push_event(account.id, device, "MessagesExportRequested", data)
     return schemas.json({}, 202)
 
 
 def incoming(i: Inbound) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": str(i.id), "type": "SMS", "sender": i.sender, "contentPreview": i.text,
-                           "createdAt": wire.stamp(i.received_at)}
+    out: dict[str, Any] = {
+        "id": str(i.id),
+        "type": "SMS",
+        "sender": i.sender,
+        "contentPreview": i.text,
+        "createdAt": wire.stamp(i.received_at),
+    }
     if i.sim_slot is not None:
         out["simNumber"] = i.sim_slot
     if i.device_id is not None:
@@ -309,26 +371,46 @@ async def list_inbox(
     if type_ not in (None, "SMS"):
         return schemas.json([])  # smsgate keeps text SMS only
     device = _device_id(deviceId)
-    f = MessageFilter(device_ids=(device,) if device is not None else None, since=from_, until=to, limit=offset + limit)
+    f = MessageFilter(
+        device_ids=(device,) if device is not None else None,
+        since=from_,
+        until=to,
+        limit=offset + limit,
+    )
     page = await gateway_of(request).list_inbound(f, account=account)
     return schemas.json([incoming(i) for i in page.items[offset:]])
 
 
 @router.get("/inbox/{message_id}/attachments/{part_id}")
 async def attachment(message_id: str, part_id: str, account: Caller) -> Response:
-    raise errors.NotFound(f"message {message_id} has no attachment {part_id}: smsgate keeps text SMS only")
+    raise errors.NotFound(
+        f"message {message_id} has no attachment {part_id}: smsgate keeps text SMS only"
+    )
 
 
 # --- devices --------------------------------------------------------------------------------------
 
 
 def device_out(d: Device) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": str(d.id), "name": d.name, "createdAt": wire.stamp(d.created_at),
-                           "updatedAt": wire.stamp(d.last_seen_at or d.created_at), "lastSeen": wire.stamp(d.last_seen_at or d.created_at)}
+    out: dict[str, Any] = {
+        "id": str(d.id),
+        "name": d.name,
+        "createdAt": wire.stamp(d.created_at),
+        "updatedAt": wire.stamp(d.last_seen_at or d.created_at),
+        "lastSeen": wire.stamp(d.last_seen_at or d.created_at),
+    }
     if d.sims:
         out["simCards"] = [
-            {k: v for k, v in {"slotIndex": s.slot - 1, "simNumber": s.slot, "phoneNumber": s.number,
-                               "carrierName": s.carrier}.items() if v is not None}
+            {
+                k: v
+                for k, v in {
+                    "slotIndex": s.slot - 1,
+                    "simNumber": s.slot,
+                    "phoneNumber": s.number,
+                    "carrierName": s.carrier,
+                }.items()
+                if v is not None
+            }
             for s in d.sims
         ]
     return out
@@ -337,7 +419,9 @@ def device_out(d: Device) -> dict[str, Any]:
 @router.get("/devices")
 @router.get("/device", include_in_schema=False)
 async def list_devices(request: Request, account: Caller) -> Response:
-    return schemas.json([device_out(d) for d in await gateway_of(request).list_devices(account=account)])
+    return schemas.json(
+        [device_out(d) for d in await gateway_of(request).list_devices(account=account)]
+    )
 
 
 @router.delete("/devices/{device_id}", status_code=204)
@@ -364,7 +448,9 @@ def webhook_out(h: AppWebhook) -> dict[str, Any]:
 
 @router.get("/webhooks")
 async def list_webhooks(request: Request, account: Caller) -> Response:
-    return schemas.json([webhook_out(h) for h in await gateway_of(request).list_app_webhooks(account=account)])
+    return schemas.json(
+        [webhook_out(h) for h in await gateway_of(request).list_app_webhooks(account=account)]
+    )
 
 
 @router.post("/webhooks", status_code=201)
@@ -378,7 +464,9 @@ async def create_webhook(body: WebhookIn, request: Request, account: Caller) -> 
     device = _device_id(body.deviceId)
     if device is not None:
         await gateway.get_device(device, account=account)
-    hook = AppWebhook(id=body.id or secrets.token_urlsafe(15), device_id=device, url=body.url, event=body.event)
+    hook = AppWebhook(
+        id=body.id or secrets.token_urlsafe(15), device_id=device, url=body.url, event=body.event
+    )
     await gateway.put_app_webhook(hook, account=account)
     gateway.push_event(account.id, device, "WebhooksUpdated")
     return schemas.json(webhook_out(hook), 201)
@@ -397,7 +485,9 @@ async def get_settings(request: Request, account: Caller) -> Response:
     return schemas.json(await gateway_of(request).get_app_settings(account=account))
 
 
-async def _save_settings(request: Request, account: Account, body: dict[str, Any], *, merge: bool) -> Response:
+async def _save_settings(
+    request: Request, account: Account, body: dict[str, Any], *, merge: bool
+) -> Response:
     if not isinstance(body, dict):
         raise errors.InvalidInput("the settings are a JSON object of sections")
     try:
@@ -435,12 +525,26 @@ async def health(request: Request) -> Response:
     try:
         async with request.app.state.app.db.read() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - a health check reports, it does not fail
+    except Exception:
         failed = {"status": "fail", "description": "the database does not answer"}
-        return schemas.json({"status": "fail", "version": __version__, "releaseId": 0, "checks": {"db:ping": failed}}, 503)
-    passed = {"status": "pass", "description": "database round trip", "observedUnit": "ms",
-              "observedValue": round((time.monotonic() - started) * 1000)}
-    return schemas.json({"status": "pass", "version": __version__, "releaseId": 0, "checks": {"db:ping": passed}})
+        return schemas.json(
+            {
+                "status": "fail",
+                "version": __version__,
+                "releaseId": 0,
+                "checks": {"db:ping": failed},
+            },
+            503,
+        )
+    passed = {
+        "status": "pass",
+        "description": "database round trip",
+        "observedUnit": "ms",
+        "observedValue": round((time.monotonic() - started) * 1000),
+    }
+    return schemas.json(
+        {"status": "pass", "version": __version__, "releaseId": 0, "checks": {"db:ping": passed}}
+    )
 
 
 @router.get("/logs")
@@ -453,5 +557,7 @@ async def logs(account: Caller) -> Response:
 @router.delete("/auth/token/{jti}")
 async def tokens(jti: str | None = None) -> Response:
     """Whatever the credentials: there is no token here to issue, refresh or revoke."""
-    return answer(501, "smsgate issues no JWTs: create an API key (smsgate keys create) and use it as the Bearer token")
-
+    return answer(
+        501,
+        "smsgate issues no JWTs: create an API key (smsgate keys create) and use it as the Bearer token",
+    )

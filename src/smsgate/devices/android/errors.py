@@ -19,7 +19,10 @@ from smsgate.core import errors
 
 log = logging.getLogger(__name__)
 
-STATUS: Final = {**problems.STATUS, errors.InvalidInput: 400}  # the app's server answers 400, not 422
+STATUS: Final = {
+    **problems.STATUS,
+    errors.InvalidInput: 400,
+}  # the app's server answers 400, not 422
 
 
 def answer(status: int, message: str) -> JSONResponse:

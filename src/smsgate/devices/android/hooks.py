@@ -44,7 +44,9 @@ def signature(key: str, body: bytes, timestamp: str) -> str:
     return hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
 
 
-def verify(key: str, body: bytes, timestamp: str | None, signed: str | None, *, now: float) -> str | None:
+def verify(
+    key: str, body: bytes, timestamp: str | None, signed: str | None, *, now: float
+) -> str | None:
     """None if the delivery is genuine and fresh; else why not."""
     if not timestamp or not signed:
         return "the webhook is not signed (X-Signature, X-Timestamp)"
@@ -63,8 +65,16 @@ async def hook(secret: str, request: Request) -> Response:
     if found is None:
         raise errors.NotFound("no device has this webhook URL")
     device, link = found
-    if wire.knows(device, wire.SIGNING):  # releases before signing existed can only be known by the URL
-        refused = verify(link.signing_key, body, request.headers.get("x-timestamp"), request.headers.get("x-signature"), now=time.time())
+    if wire.knows(
+        device, wire.SIGNING
+    ):  # releases before signing existed can only be known by the URL
+        refused = verify(
+            link.signing_key,
+            body,
+            request.headers.get("x-timestamp"),
+            request.headers.get("x-signature"),
+            now=time.time(),
+        )
         if refused is not None:
             raise errors.Unauthorized(refused)
     try:
@@ -74,7 +84,9 @@ async def hook(secret: str, request: Request) -> Response:
     if not isinstance(envelope, dict) or not isinstance(envelope.get("payload"), dict):
         raise errors.InvalidInput("the webhook body has no payload")
     if envelope.get("deviceId") not in (None, str(device.id)):
-        raise errors.Forbidden(f"device {envelope.get('deviceId')} is not the one this URL belongs to")
+        raise errors.Forbidden(
+            f"device {envelope.get('deviceId')} is not the one this URL belongs to"
+        )
     return schemas.json(await _take(request, device, envelope))
 
 
@@ -88,12 +100,18 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
             raise errors.InvalidInput("an sms:received webhook needs its id and sender")
         received = wire.parse_time(payload.get("receivedAt"))
         sim = payload.get("simNumber") if isinstance(payload.get("simNumber"), int) else None
-        stored = await gateway.receive_once(device, delivery, [(sender, str(payload.get("message") or ""), received, sim)])
+        stored = await gateway.receive_once(
+            device, delivery, [(sender, str(payload.get("message") or ""), received, sim)]
+        )
         return {"duplicate": True} if stored is None else {"ids": [i.id for i in stored]}
     if event == "sms:cancelled":
         message_id = str(payload.get("messageId") or "")
         at = wire.parse_time(payload.get("cancelledAt"))
-        done = await gateway.confirm_cancel(device, int(message_id), at=at) if message_id.isdigit() else None
+        done = (
+            await gateway.confirm_cancel(device, int(message_id), at=at)
+            if message_id.isdigit()
+            else None
+        )
         return {"applied": done is not None}
     if event in STATUS_EVENTS:
         return await _status(request, device, event, payload)
@@ -103,12 +121,18 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
         cards = payload.get("simCards")
         from smsgate.devices.android.routes import SimCardIn
 
-        sims = sims_of([SimCardIn.model_validate(c) for c in cards]) if isinstance(cards, list) else None
+        sims = (
+            sims_of([SimCardIn.model_validate(c) for c in cards])
+            if isinstance(cards, list)
+            else None
+        )
         await gateway.heartbeat(device, Heartbeat(sims=sims))
     return {"ignored": event} if event not in ("system:ping", "app:started") else {}
 
 
-async def _status(request: Request, device: Device, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+async def _status(
+    request: Request, device: Device, event: str, payload: dict[str, Any]
+) -> dict[str, Any]:
     gateway = gateway_of(request)
     message_id = str(payload.get("messageId") or "")
     if not message_id.isdigit():
@@ -117,7 +141,12 @@ async def _status(request: Request, device: Device, event: str, payload: dict[st
     reason = wire.reason_of(payload.get("reason")) if state is State.FAILED else None
     if state is State.FAILED and reason is not None and reason.value == "rejected":
         state = State.UNDELIVERED
-    report = Report(message_id=int(message_id), state=state, reason=reason, at=wire.parse_time(payload.get(field)))
+    report = Report(
+        message_id=int(message_id),
+        state=state,
+        reason=reason,
+        at=wire.parse_time(payload.get(field)),
+    )
     result = (await gateway.report(device, clamp([report], gateway)))[0]
     if result.state is None:
         raise errors.NotFound(f"no message {message_id} was given to this device")

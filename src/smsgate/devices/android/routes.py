@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/mobile/v1"
 router = APIRouter(prefix=PREFIX, tags=["SMSGate app: mobile API"])
 Phone = Annotated[Device, Depends(auth.device)]
-Loose = ConfigDict(extra="ignore")  # newer app releases add fields; they must not break older servers
+Loose = ConfigDict(
+    extra="ignore"
+)  # newer app releases add fields; they must not break older servers
 
 KEEPALIVE = 15.0  # seconds between `:keepalive` comments on an idle event stream
 PULL_LIMIT = 100
@@ -105,7 +107,9 @@ def _basic(value: str) -> tuple[str, str]:
     try:
         login, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        raise errors.Unauthorized("the Basic credentials are not base64 of login:password") from None
+        raise errors.Unauthorized(
+            "the Basic credentials are not base64 of login:password"
+        ) from None
     if not sep:
         raise errors.Unauthorized("the Basic credentials are not login:password")
     return login, password
@@ -120,8 +124,12 @@ async def _registrant(request: Request) -> Account:
     if scheme == "basic" and value:
         return await gateway.login(*_basic(value))
     if scheme == "code" and value:
-        return await gateway.sign_in_with_code(value, client=request.client.host if request.client else "")
-    raise errors.Unauthorized("set the app's private token to an API key of your smsgate account, or sign in")
+        return await gateway.sign_in_with_code(
+            value, client=request.client.host if request.client else ""
+        )
+    raise errors.Unauthorized(
+        "set the app's private token to an API key of your smsgate account, or sign in"
+    )
 
 
 async def _seen(request: Request, device: Device, **beat: Any) -> Device:
@@ -135,7 +143,10 @@ async def _seen(request: Request, device: Device, **beat: Any) -> Device:
 
 
 def sims_of(cards: list[SimCardIn]) -> tuple[Sim, ...]:
-    return tuple(Sim(slot=c.simNumber, number=c.phoneNumber, carrier=c.carrierName) for c in sorted(cards, key=lambda c: c.simNumber))
+    return tuple(
+        Sim(slot=c.simNumber, number=c.phoneNumber, carrier=c.carrierName)
+        for c in sorted(cards, key=lambda c: c.simNumber)
+    )
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -170,8 +181,12 @@ async def whoami(request: Request) -> Response:
     if scheme == "bearer" and value:
         with contextlib.suppress(errors.Unauthorized):
             device = await gateway_of(request).authenticate_device(value)
-            out["device"] = {"id": str(device.id), "name": device.name, "createdAt": wire.stamp(device.created_at),
-                             "lastSeen": wire.stamp(device.last_seen_at)}
+            out["device"] = {
+                "id": str(device.id),
+                "name": device.name,
+                "createdAt": wire.stamp(device.created_at),
+                "lastSeen": wire.stamp(device.last_seen_at),
+            }
     return _json(out)
 
 
@@ -181,8 +196,12 @@ async def patch_device(body: DevicePatchIn, request: Request, device: Phone) -> 
         raise errors.Forbidden(f"device {body.id} is not the one this token belongs to")
     gateway = gateway_of(request)
     await gateway.link_device(device)
-    await gateway.set_push_token(device, body.pushToken)  # absent = SSE_ONLY: forget the stale token
-    await _seen(request, device, **({"sims": sims_of(body.simCards)} if body.simCards is not None else {}))
+    await gateway.set_push_token(
+        device, body.pushToken
+    )  # absent = SSE_ONLY: forget the stale token
+    await _seen(
+        request, device, **({"sims": sims_of(body.simCards)} if body.simCards is not None else {})
+    )
     return Response(status_code=204)
 
 
@@ -191,20 +210,32 @@ async def patch_device(body: DevicePatchIn, request: Request, device: Phone) -> 
 
 @router.get("/message")
 @router.get("/messages", include_in_schema=False)
-async def pull(request: Request, device: Phone, order: Literal["lifo", "fifo"] = "lifo") -> Response:
+async def pull(
+    request: Request, device: Phone, order: Literal["lifo", "fifo"] = "lifo"
+) -> Response:
     device = await _seen(request, device)
     held = await gateway_of(request).pull_held(device, limit=PULL_LIMIT)
     can_cancel = wire.knows(device, wire.CANCELLING)
-    work = [(m, c) for m, c in held if can_cancel or not c]  # an older app would *send* a Cancelling one
+    work = [
+        (m, c) for m, c in held if can_cancel or not c
+    ]  # an older app would *send* a Cancelling one
     fifo = order == "fifo"
-    work.sort(key=lambda mc: (mc[0].send_at is not None, mc[0].send_at or mc[0].created_at, -mc[0].priority,
-                              mc[0].id if fifo else -mc[0].id))
+    work.sort(
+        key=lambda mc: (
+            mc[0].send_at is not None,
+            mc[0].send_at or mc[0].created_at,
+            -mc[0].priority,
+            mc[0].id if fifo else -mc[0].id,
+        )
+    )
     return _json([wire.mobile_message(m, device, cancelling=c) for m, c in work])
 
 
 def _reports(message_id: int, to: str, item: MessagePatchIn) -> list[Report]:
     """The phone's history of one recipient as core reports, oldest first."""
-    recipient = next((r for r in item.recipients if r.phoneNumber.lstrip("+") == to.lstrip("+")), None)
+    recipient = next(
+        (r for r in item.recipients if r.phoneNumber.lstrip("+") == to.lstrip("+")), None
+    )
     state = recipient.state if recipient is not None else item.state
     times = {k: wire.parse_time(v) for k, v in item.states.items()}
     chain: list[Report] = []
@@ -214,16 +245,26 @@ def _reports(message_id: int, to: str, item: MessagePatchIn) -> list[Report]:
     if sent:
         chain.append(Report(message_id=message_id, state=State.SENT, at=times.get("Sent")))
     if state == "Delivered":
-        chain.append(Report(message_id=message_id, state=State.DELIVERED, at=times.get("Delivered")))
+        chain.append(
+            Report(message_id=message_id, state=State.DELIVERED, at=times.get("Delivered"))
+        )
     elif state == "Failed":
         reason = wire.reason_of(recipient.error if recipient is not None else None)
-        chain.append(Report(message_id=message_id, state=State.UNDELIVERED if sent else State.FAILED,
-                            reason=reason, at=times.get("Failed")))
+        chain.append(
+            Report(
+                message_id=message_id,
+                state=State.UNDELIVERED if sent else State.FAILED,
+                reason=reason,
+                at=times.get("Failed"),
+            )
+        )
     return chain
 
 
 def _cancelled(to: str, item: MessagePatchIn) -> bool:
-    recipient = next((r for r in item.recipients if r.phoneNumber.lstrip("+") == to.lstrip("+")), None)
+    recipient = next(
+        (r for r in item.recipients if r.phoneNumber.lstrip("+") == to.lstrip("+")), None
+    )
     return (recipient.state if recipient is not None else item.state) == "Cancelled"
 
 
@@ -250,7 +291,9 @@ async def apply_states(gateway: Gateway, device: Device, items: list[MessagePatc
             continue
         acks.append(message.id)  # whatever its state, the phone has it
         if _cancelled(message.to, item):
-            await gateway.confirm_cancel(device, message.id, at=wire.parse_time(item.states.get("Cancelled")))
+            await gateway.confirm_cancel(
+                device, message.id, at=wire.parse_time(item.states.get("Cancelled"))
+            )
             continue
         reports.extend(_reports(message.id, message.to, item))
     await gateway.acknowledge(device, acks)
@@ -258,7 +301,12 @@ async def apply_states(gateway: Gateway, device: Device, items: list[MessagePatc
         results: list[ReportResult] = await gateway.report(device, clamp(reports, gateway))
         for result in results:
             if not result.applied and result.detail and not result.detail.startswith("already"):
-                log.info("report on message %s from device %s: %s", result.message_id, device.id, result.detail)
+                log.info(
+                    "report on message %s from device %s: %s",
+                    result.message_id,
+                    device.id,
+                    result.detail,
+                )
     return unknown
 
 
@@ -297,8 +345,14 @@ async def webhooks(request: Request, device: Phone) -> Response:
     for hook in await gateway.list_app_webhooks(account=await gateway.account_of(device)):
         known = hook.event in wire.EVENTS and wire.knows(device, wire.EVENTS[hook.event])
         if known and hook.device_id in (None, device.id):
-            out.append({"id": hook.id, "deviceId": str(hook.device_id) if hook.device_id else None,
-                        "url": hook.url, "event": hook.event})
+            out.append(
+                {
+                    "id": hook.id,
+                    "deviceId": str(hook.device_id) if hook.device_id else None,
+                    "url": hook.url,
+                    "event": hook.event,
+                }
+            )
     return _json([{k: v for k, v in h.items() if v is not None} for h in out])
 
 
@@ -318,7 +372,13 @@ async def settings(request: Request, device: Phone) -> Response:
 
 def frame(kind: str, data: dict[str, str] | None) -> bytes:
     """Every event carries a `data:` line: the app drops an event without one."""
-    return b"event: " + kind.encode() + b"\ndata: " + (orjson.dumps(data) if data is not None else b"null") + b"\n\n"
+    return (
+        b"event: "
+        + kind.encode()
+        + b"\ndata: "
+        + (orjson.dumps(data) if data is not None else b"null")
+        + b"\n\n"
+    )
 
 
 @router.get("/events")

@@ -46,7 +46,15 @@ EVENTS: Final[Mapping[str, Version]] = {
     "mms:batch:received": (99, 0, 0),
     "mms:batch:downloaded": (99, 0, 0),
 }
-OUR_EVENTS: Final = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "sms:cancelled", "system:ping", "app:started")
+OUR_EVENTS: Final = (
+    "sms:received",
+    "sms:sent",
+    "sms:delivered",
+    "sms:failed",
+    "sms:cancelled",
+    "system:ping",
+    "app:started",
+)
 
 # stream events and the release that knows them (others: the app logs and drops them)
 STREAM_EVENTS: Final[Mapping[str, Version]] = {
@@ -97,7 +105,15 @@ def parse_time(text: Any) -> datetime | None:
 
 # --- states ---------------------------------------------------------------------------------------
 
-APP_STATES: Final = ("Pending", "Cancelling", "Cancelled", "Processed", "Sent", "Delivered", "Failed")
+APP_STATES: Final = (
+    "Pending",
+    "Cancelling",
+    "Cancelled",
+    "Processed",
+    "Sent",
+    "Delivered",
+    "Failed",
+)
 
 CORE_TO_APP: Final[Mapping[State, str]] = {
     State.SCHEDULED: "Pending",
@@ -208,7 +224,10 @@ SECTIONS: Final = ("encryption", "gateway", "messages", "ping", "logs", "webhook
 # the keys a client may set through the client API, with their checks; secrets are smsgate's own
 ALLOWED: Final[Mapping[str, Mapping[str, Any]]] = {
     "messages": {
-        "send_interval_min": int, "send_interval_max": int, "limit_value": int, "log_lifetime_days": int,
+        "send_interval_min": int,
+        "send_interval_max": int,
+        "limit_value": int,
+        "log_lifetime_days": int,
         "limit_period": ("Disabled", "PerMinute", "Per30Minutes", "PerHour", "PerDay"),
         "sim_selection_mode": ("OSDefault", "RoundRobin", "Random"),
         "processing_order": ("LIFO", "FIFO"),
@@ -228,13 +247,17 @@ def checked_settings(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         rules = ALLOWED.get(section)
         if rules is None or not isinstance(values, Mapping):
-            raise ValueError(f"settings section {section!r} cannot be set here; known: {', '.join(ALLOWED)}")
+            raise ValueError(
+                f"settings section {section!r} cannot be set here; known: {', '.join(ALLOWED)}"
+            )
         for key, value in values.items():
             if value is None:
                 continue
             rule = rules.get(key)
             if rule is None:
-                raise ValueError(f"{section}.{key} cannot be set here (secrets and URLs are smsgate's own)")
+                raise ValueError(
+                    f"{section}.{key} cannot be set here (secrets and URLs are smsgate's own)"
+                )
             if isinstance(rule, tuple):
                 if value not in rule:
                     raise ValueError(f"{section}.{key} must be one of {', '.join(rule)}")
@@ -247,9 +270,13 @@ def checked_settings(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def device_settings(device: Device, account_settings: Mapping[str, Any], signing_key: str) -> dict[str, Any]:
+def device_settings(
+    device: Device, account_settings: Mapping[str, Any], signing_key: str
+) -> dict[str, Any]:
     """M7: the account's settings, then the device's own limits, the signing key and SSE_ONLY."""
-    out: dict[str, dict[str, Any]] = {s: dict(v) for s, v in account_settings.items() if s in SECTIONS}
+    out: dict[str, dict[str, Any]] = {
+        s: dict(v) for s, v in account_settings.items() if s in SECTIONS
+    }
     messages = out.setdefault("messages", {})
     messages.update(limits_section(device.limits))
     if not messages:

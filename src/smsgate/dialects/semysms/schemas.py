@@ -71,7 +71,11 @@ def inbox(i: Inbound) -> dict[str, Any]:
 def device(d: Device, *, now: datetime, used: int | None = None) -> dict[str, Any]:
     """`used`: messages handed to the device in its current quota period."""
     limits = d.limits
-    started = routing.period_start(limits.period, now, limits.timezone) if limits.quota is not None else None
+    started = (
+        routing.period_start(limits.period, now, limits.timezone)
+        if limits.quota is not None
+        else None
+    )
     return {
         "id": d.id,
         "is_arhive": int(d.archived),

@@ -55,7 +55,7 @@ async def _body_fields(request: Request) -> Params:
     if content_type in _FORM_TYPES:
         try:
             form = await request.form()
-        except Exception:  # noqa: BLE001 - a broken multipart body is the client's error
+        except Exception:
             raise semysms_errors.BadParameter("the form body could not be read") from None
         return {key: value for key, value in form.items() if isinstance(value, str)}
     raw = await request.body()

@@ -70,7 +70,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_app_webhooks_account", "app_webhooks", ["account_id", "external_id"], unique=True)
+    op.create_index(
+        "ix_app_webhooks_account", "app_webhooks", ["account_id", "external_id"], unique=True
+    )
     op.create_table(
         "app_settings",
         sa.Column("account_id", Id, autoincrement=False, nullable=False),
@@ -80,13 +82,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id"),
     )
     op.create_index(
-        "ix_messages_account_reference", "messages", ["account_id", "reference"], unique=False,
-        sqlite_where=REFERENCED, postgresql_where=REFERENCED,
+        "ix_messages_account_reference",
+        "messages",
+        ["account_id", "reference"],
+        unique=False,
+        sqlite_where=REFERENCED,
+        postgresql_where=REFERENCED,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_messages_account_reference", table_name="messages", sqlite_where=REFERENCED, postgresql_where=REFERENCED)
+    op.drop_index(
+        "ix_messages_account_reference",
+        table_name="messages",
+        sqlite_where=REFERENCED,
+        postgresql_where=REFERENCED,
+    )
     op.drop_table("app_settings")
     op.drop_index("ix_app_webhooks_account", table_name="app_webhooks")
     op.drop_table("app_webhooks")

@@ -20,7 +20,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("jitter_ms", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("window_start", sa.String(length=8), nullable=True))
         batch.add_column(sa.Column("window_end", sa.String(length=8), nullable=True))
-        batch.add_column(sa.Column("timezone", sa.String(length=64), server_default="UTC", nullable=False))
+        batch.add_column(
+            sa.Column("timezone", sa.String(length=64), server_default="UTC", nullable=False)
+        )
         batch.add_column(sa.Column("sim_limits", sa.Text(), server_default="{}", nullable=False))
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("next_attempt_at", sa.DateTime(), nullable=True))
@@ -58,7 +60,11 @@ def downgrade() -> None:
     op.drop_table("device_recipients")
     op.drop_table("device_usage")
     with op.batch_alter_table("messages") as batch:
-        batch.drop_index("ix_messages_taken", sqlite_where=sa.text("state = 'taken'"), postgresql_where=sa.text("state = 'taken'"))
+        batch.drop_index(
+            "ix_messages_taken",
+            sqlite_where=sa.text("state = 'taken'"),
+            postgresql_where=sa.text("state = 'taken'"),
+        )
         batch.drop_column("sim_used")
         batch.drop_column("last_device_id")
         batch.drop_column("next_attempt_at")
