@@ -22,9 +22,9 @@ from smsgate.config import Settings
 from smsgate.core import errors
 from smsgate.core.devices import Kind
 from smsgate.devices import routes as device_routes
-from smsgate.devices.android import doors as android_doors
 from smsgate.dialects.semysms import errors as semysms_errors
 from smsgate.dialects.semysms import routes as semysms_routes
+from smsgate.dialects.smsgate_app import doors as android_doors
 from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
 from smsgate.metrics import Metrics

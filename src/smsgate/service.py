@@ -33,10 +33,10 @@ from smsgate.core.messages import (
     State,
 )
 from smsgate.core.requests import SendRequest
+from smsgate.dialects.smsgate_app.store import AppWebhook, Link, Links
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.storage.directory import Directory
-from smsgate.storage.links import AppWebhook, Link, Links
 from smsgate.storage.messages import DeviceQueue, MessageStore
 
 MAX_RECIPIENTS = 10_000

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.android.emulator import Phone
 from tests.conftest import Server
+from tests.dialects.smsgate_app.emulator import Phone
 
 
 @dataclass

@@ -24,8 +24,8 @@ from smsgate.api.auth import gateway_of
 from smsgate.core import errors
 from smsgate.core.devices import Device, Heartbeat
 from smsgate.core.messages import Report, State
-from smsgate.devices.android import wire
-from smsgate.devices.android.routes import PREFIX, clamp, sims_of
+from smsgate.dialects.smsgate_app import wire
+from smsgate.dialects.smsgate_app.mobile import PREFIX, clamp, sims_of
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
         await gateway.heartbeat(device, _health(payload.get("health")))
     elif event == "app:started":
         cards = payload.get("simCards")
-        from smsgate.devices.android.routes import SimCardIn
+        from smsgate.dialects.smsgate_app.mobile import SimCardIn
 
         sims = (
             sims_of([SimCardIn.model_validate(c) for c in cards])

@@ -28,10 +28,10 @@ from smsgate.core.accounts import Account
 from smsgate.core.devices import Device
 from smsgate.core.messages import Inbound, Message, MessageFilter, State
 from smsgate.core.requests import SendRequest
-from smsgate.devices.android import wire
-from smsgate.devices.android.errors import answer
-from smsgate.devices.android.routes import _basic, _credentials
-from smsgate.storage.links import AppWebhook
+from smsgate.dialects.smsgate_app import wire
+from smsgate.dialects.smsgate_app.errors import answer
+from smsgate.dialects.smsgate_app.mobile import _basic, _credentials
+from smsgate.dialects.smsgate_app.store import AppWebhook
 
 PREFIX = "/api/3rdparty/v1"
 router = APIRouter(prefix=PREFIX, tags=["SMSGate app: client API"])

@@ -7,9 +7,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from tests.android.conftest import Tenant
-from tests.android.emulator import Phone
 from tests.conftest import Server
+from tests.dialects.smsgate_app.conftest import Tenant
+from tests.dialects.smsgate_app.emulator import Phone
 
 
 async def status_of(
@@ -501,7 +501,7 @@ async def test_an_outage_answers_5xx_never_401(
 
 
 async def test_guessing_sign_in_codes_is_stopped(server) -> None:
-    from tests.android.emulator import Phone
+    from tests.dialects.smsgate_app.emulator import Phone
 
     phone = Phone(server.url, name="guesser")
     try:

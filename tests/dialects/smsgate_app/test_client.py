@@ -13,9 +13,9 @@ import pytest
 from android_sms_gateway import client, domain, errors
 from android_sms_gateway.enums import ProcessState, WebhookEvent
 
-from tests.android.conftest import Tenant
-from tests.android.emulator import Phone
 from tests.conftest import Server
+from tests.dialects.smsgate_app.conftest import Tenant
+from tests.dialects.smsgate_app.emulator import Phone
 
 
 def api(server: Server, tenant: Tenant, *, token: bool = False) -> client.AsyncAPIClient:

@@ -35,7 +35,7 @@ from smsgate.core import errors
 from smsgate.core.accounts import Account
 from smsgate.core.devices import Device, Heartbeat, Sim
 from smsgate.core.messages import Report, ReportResult, State
-from smsgate.devices.android import wire
+from smsgate.dialects.smsgate_app import wire
 from smsgate.service import Gateway
 
 log = logging.getLogger(__name__)

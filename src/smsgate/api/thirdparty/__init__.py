@@ -1,1 +1,0 @@
-"""The SMSGate app's client API (/api/3rdparty/v1)."""
