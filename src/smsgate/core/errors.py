@@ -16,6 +16,18 @@ class InvalidInput(GatewayError):
     """The request is not valid."""
 
 
+class MissingParameter(InvalidInput):
+    """A required parameter is missing."""
+
+
+class BadParameter(InvalidInput):
+    """A parameter has a value that cannot be read or is out of range."""
+
+
+class MalformedBody(InvalidInput):
+    """The request body cannot be read."""
+
+
 class InvalidNumber(InvalidInput):
     """The recipient is not a valid phone number."""
 
