@@ -40,14 +40,15 @@ async def run(db: str, messages: int, phones: int, pull: int, pg_url: str) -> No
     try:
         await app.start(background=False, welcome=False)
         gateway = app.gateway
-        account = await gateway.create_account("bench@example.com", "password123")
+        account = await gateway.accounts.create("bench@example.com", "password123")
         devices = [
-            (await gateway.register_device(f"phone {i}", account=account))[0] for i in range(phones)
+            (await gateway.devices.register(f"phone {i}", account=account))[0]
+            for i in range(phones)
         ]
         requests = [SendRequest(to=(f"+7920{i:07d}",), text="hello") for i in range(messages)]
         started = time.perf_counter()
         for start in range(0, messages, 10_000):
-            await gateway.send_batch(requests[start : start + 10_000], account=account)
+            await gateway.messages.send_batch(requests[start : start + 10_000], account=account)
         print(f"{db}: queued {messages:,} in {time.perf_counter() - started:.1f} s")
         calls: list[float] = []
         leased = 0
@@ -56,7 +57,7 @@ async def run(db: str, messages: int, phones: int, pull: int, pg_url: str) -> No
             nonlocal leased
             while True:
                 began = time.perf_counter()
-                got = await gateway.pull(device, limit=pull, wait=0)  # type: ignore[arg-type]
+                got = await gateway.dispatch.pull(device, limit=pull, wait=0)  # type: ignore[arg-type]
                 calls.append(time.perf_counter() - began)
                 if not got:
                     return

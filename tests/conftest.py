@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,31 @@ from smsgate import app as application
 from smsgate.channels.simulator import SimulatorSettings
 from smsgate.config import Settings
 from smsgate.core.accounts import Account
+
+
+class TestClock:
+    """The clock every test app is built with (app.build(settings, clock=...)): real time until a
+    test sets it to an instant or shifts it; `release()` goes back to real time."""
+
+    def __init__(self) -> None:
+        self._fixed: datetime | None = None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self._fixed if self._fixed is not None else datetime.now(UTC) + self._offset
+
+    def set(self, at: datetime) -> None:
+        self._fixed = at
+
+    def shift(self, delta: timedelta) -> None:
+        if self._fixed is not None:
+            self._fixed += delta
+        else:
+            self._offset += delta
+
+    def release(self) -> None:
+        self._fixed, self._offset = None, timedelta(0)
+
 
 PG_URL = os.environ.get("SMSGATE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -90,7 +116,7 @@ async def settings_for(backend: str, tmp_path: Path) -> AsyncIterator[Callable[.
 @pytest.fixture
 async def gateway_app(settings_for: Callable[..., Settings]) -> AsyncIterator[application.App]:
     """The gateway without HTTP and without background tasks: tests drive sweeps themselves."""
-    app = application.build(settings_for())
+    app = application.build(settings_for(), clock=TestClock())
     await app.start(background=False)
     try:
         yield app
@@ -116,15 +142,15 @@ class Server:
 
     async def account(self, email: str = "second@example.com") -> tuple[Account, str]:
         """Another account with its own key."""
-        account = await self.app.gateway.create_account(email, "password123")
-        _, key = await self.app.gateway.create_key(account)
+        account = await self.app.gateway.accounts.create(email, "password123")
+        _, key = await self.app.gateway.accounts.create_key(account)
         return account, key
 
 
 async def start_server(
     settings: Settings, *, background: bool = True
 ) -> tuple[uvicorn.Server, asyncio.Task[None], Server]:
-    app = application.build(settings)
+    app = application.build(settings, clock=TestClock())
     welcomes: list[application.Welcome] = []
     api = application.asgi(app, on_welcome=welcomes.append, background=background)
     config = uvicorn.Config(

@@ -43,9 +43,11 @@ def stored(data_dir: Path, email: str = "owner@example.com") -> list[Message]:
         app = application.build(Settings(data_dir=data_dir))
         await app.start(background=False, welcome=False)
         try:
-            [account] = [a for a in await app.gateway.directory.list_accounts() if a.email == email]
+            [account] = [a for a in await app.gateway.accounts.list_all() if a.email == email]
             return (
-                await app.gateway.list(MessageFilter(limit=1000, ascending=True), account=account)
+                await app.gateway.messages.list(
+                    MessageFilter(limit=1000, ascending=True), account=account
+                )
             ).items
         finally:
             await app.stop()

@@ -20,11 +20,14 @@ from smsgate.api.hot import NATIVE, HotPaths
 from smsgate.channels.simulator import Simulator
 from smsgate.config import Settings
 from smsgate.core import errors
+from smsgate.core.clock import SystemClock
 from smsgate.core.devices import Kind
 from smsgate.devices import routes as device_routes
 from smsgate.dialects.semysms import errors as semysms_errors
 from smsgate.dialects.semysms import routes as semysms_routes
 from smsgate.dialects.smsgate_app import doors as android_doors
+from smsgate.dialects.smsgate_app.service import AppService
+from smsgate.dialects.smsgate_app.store import Links
 from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
 from smsgate.metrics import Metrics
@@ -50,12 +53,20 @@ class Welcome:
 
 @dataclass
 class App:
+    """Everything wired: the gateway every door calls, its workers, and the parts behind it (the
+    stores, hub and clock are here for the wiring and for tests; doors never touch them)."""
+
     settings: Settings
     db: Database
     gateway: Gateway
+    smsgate_app: AppService
     worker: Worker
     simulator: Simulator
     metrics: Metrics
+    store: MessageStore
+    directory: Directory
+    hub: Hub
+    clock: SystemClock
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, background: bool = True, welcome: bool = True) -> Welcome | None:
@@ -72,15 +83,7 @@ class App:
         return greeting
 
     async def _listen(self) -> None:
-        hub = self.gateway.hub
-
-        def wake(account_ids: list[int] | None) -> None:
-            if account_ids is None:
-                hub.notify_all()
-            for account_id in account_ids or ():
-                hub.notify(account_id)
-
-        await notify.listen(self.db.url, wake)
+        await notify.listen(self.db.url, self.gateway.dispatch.wake)
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -89,11 +92,12 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks = []
-        await self.gateway.store.drain()
+        await self.gateway.dispatch.drain()
         await self.db.close()
 
 
-def build(settings: Settings) -> App:
+def build(settings: Settings, *, clock: SystemClock | None = None) -> App:
+    """Wires the gateway for these settings; tests pass a fake `clock`."""
     db = Database(
         settings.url,
         Options(
@@ -107,30 +111,40 @@ def build(settings: Settings) -> App:
         rules=LeaseRules(urgent_bypasses_pace=policy.urgent_bypasses_pace),
         retry=RetryRules(max_attempts=policy.max_attempts, backoff=policy.retry_backoff),
     )
+    directory, hub, clock = Directory(db), Hub(), clock or SystemClock()
     gateway = Gateway(
-        store=store, directory=Directory(db), hub=Hub(), policy=policy, metrics=metrics
+        store=store, directory=directory, hub=hub, clock=clock, policy=policy, metrics=metrics
     )
     return App(
         settings=settings,
         db=db,
         gateway=gateway,
-        worker=Worker(gateway, interval=settings.sweep_interval, metrics=metrics),
+        smsgate_app=AppService(gateway, Links(db)),
+        worker=Worker(
+            gateway.dispatch.sweep,
+            gauges=gateway.devices.refresh_gauges,
+            interval=settings.sweep_interval,
+        ),
         simulator=Simulator(gateway, settings.simulator),
         metrics=metrics,
+        store=store,
+        directory=directory,
+        hub=hub,
+        clock=clock,
     )
 
 
 async def first_run(gateway: Gateway) -> Welcome | None:
     """A fresh install gets an admin account, an API key and a simulated phone."""
-    if await gateway.directory.count_accounts():
+    if await gateway.accounts.count():
         return None
     password = secrets.token_urlsafe(12)
     try:
-        account = await gateway.create_account(ADMIN_EMAIL, password, is_admin=True)
+        account = await gateway.accounts.create(ADMIN_EMAIL, password, is_admin=True)
     except errors.Conflict:  # another node starting at the same moment made it
         return None
-    _, key = await gateway.create_key(account, "first key")
-    device, _ = await gateway.register_device(
+    _, key = await gateway.accounts.create_key(account, "first key")
+    device, _ = await gateway.devices.register(
         "Simulated phone", account=account, kind=Kind.SIMULATOR
     )
     return Welcome(email=account.email, password=password, key=key, device_id=device.id)
@@ -167,7 +181,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
     api.include_router(device_routes.router)
-    android_doors.install(api)
+    android_doors.install(api, app.smsgate_app)
     api.include_router(semysms_routes.router)
     problems.add_door(api, semysms_routes.PREFIX + "/", semysms_errors.render)
 
@@ -181,7 +195,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
 
     @api.get("/metrics", tags=["operations"])
     async def metrics(_: Request) -> Response:
-        app.metrics.waiting_devices.set(app.gateway.hub.waiting)
+        app.metrics.waiting_devices.set(app.gateway.dispatch.waiting)
         return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return api

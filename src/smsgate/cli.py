@@ -63,7 +63,7 @@ def run(work: Callable[[application.App], Awaitable[T]]) -> T:
 
 
 async def pick_account(app: application.App, email: str | None) -> Account:
-    found = await app.gateway.directory.list_accounts()
+    found = await app.gateway.accounts.list_all()
     for account in found:
         if (email is None and account.is_admin) or (
             email is not None and account.email == email.strip().lower()
@@ -144,7 +144,7 @@ def send(
             send_at=send_at,
             priority=Priority.URGENT if urgent else Priority.NORMAL,
         )
-        for message in await app.gateway.send(request, account=owner):
+        for message in await app.gateway.messages.send(request, account=owner):
             console.print(f"message {message.id} to {message.to}: {message.state}")
 
     run(work)
@@ -161,7 +161,7 @@ def messages(
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
         f = MessageFilter(states=frozenset(status) if status else None, limit=limit)
-        page = await app.gateway.list(f, account=owner)
+        page = await app.gateway.messages.list(f, account=owner)
         table = Table("id", "to", "status", "device", "created", "text")
         for m in page.items:
             table.add_row(
@@ -186,8 +186,8 @@ def devices_list(account: AccountOption = None, archived: bool = False) -> None:
         table = Table(
             "id", "name", "kind", "enabled", "app", "last seen", "battery", "SIMs", "event stream"
         )
-        streaming = await app.gateway.streaming(account=owner)
-        for d in await app.gateway.list_devices(account=owner, archived=archived):
+        streaming = await app.smsgate_app.streaming(account=owner)
+        for d in await app.gateway.devices.list(account=owner, archived=archived):
             seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if d.last_seen_at else "-"
             sims = ", ".join(f"{s.slot}:{s.number or '?'}" for s in d.sims) or "-"
             stream = (
@@ -220,7 +220,7 @@ def queue(account: AccountOption = None) -> None:
         table = Table(
             "device", "name", "state", "queued", "leased", "taken", "used / quota", "next send"
         )
-        for state in await app.gateway.device_states(account=owner):
+        for state in await app.gateway.devices.states(account=owner):
             d, q = state.device, state.queue
             whole = q.usage.get(0)
             used = f"{whole.messages if whole else 0} / {d.limits.quota if d.limits.quota else '-'} per {d.limits.period}"
@@ -254,7 +254,7 @@ def devices_add(
 
     async def work(app: application.App) -> None:
         owner = await pick_account(app, account)
-        device, token = await app.gateway.register_device(name, account=owner, kind=kind)
+        device, token = await app.gateway.devices.register(name, account=owner, kind=kind)
         console.print(
             f"device {device.id} ({device.kind}) registered"
             + (f"; its token: {token}" if token else "")
@@ -273,8 +273,8 @@ def accounts_create(
     password = password or secrets.token_urlsafe(12)
 
     async def work(app: application.App) -> None:
-        account = await app.gateway.create_account(email, password, is_admin=admin)
-        _, key = await app.gateway.create_key(account, "first key")
+        account = await app.gateway.accounts.create(email, password, is_admin=admin)
+        _, key = await app.gateway.accounts.create_key(account, "first key")
         console.print(
             f"account {account.id} {account.email} created; password: {password}\nAPI key (shown once): {key}"
         )
@@ -286,7 +286,7 @@ def accounts_create(
 def accounts_list() -> None:
     async def work(app: application.App) -> None:
         table = Table("id", "email", "admin", "created")
-        for a in await app.gateway.directory.list_accounts():
+        for a in await app.gateway.accounts.list_all():
             table.add_row(
                 str(a.id),
                 a.email,
@@ -305,7 +305,7 @@ def accounts_password(email: str) -> None:
 
     async def work(app: application.App) -> None:
         account = await pick_account(app, email)
-        await app.gateway.set_password(account, password)
+        await app.gateway.accounts.set_password(account, password)
         console.print("password changed")
 
     run(work)
@@ -316,7 +316,7 @@ def keys_create(name: str = "cli", account: AccountOption = None) -> None:
     """A new API key, printed once."""
 
     async def work(app: application.App) -> None:
-        key, secret = await app.gateway.create_key(await pick_account(app, account), name)
+        key, secret = await app.gateway.accounts.create_key(await pick_account(app, account), name)
         console.print(f"key {key.id} ({key.name}): {secret}")
 
     run(work)
@@ -326,7 +326,7 @@ def keys_create(name: str = "cli", account: AccountOption = None) -> None:
 def keys_list(account: AccountOption = None) -> None:
     async def work(app: application.App) -> None:
         table = Table("id", "name", "starts with", "created", "revoked")
-        for k in await app.gateway.list_keys(await pick_account(app, account)):
+        for k in await app.gateway.accounts.list_keys(await pick_account(app, account)):
             table.add_row(
                 str(k.id),
                 k.name,
@@ -342,7 +342,7 @@ def keys_list(account: AccountOption = None) -> None:
 @keys_cli.command("revoke")
 def keys_revoke(key_id: int, account: AccountOption = None) -> None:
     async def work(app: application.App) -> None:
-        await app.gateway.revoke_key(await pick_account(app, account), key_id)
+        await app.gateway.accounts.revoke_key(await pick_account(app, account), key_id)
         console.print(f"key {key_id} revoked")
 
     run(work)
@@ -421,7 +421,7 @@ def import_file(
                     if request is not None:
                         requests.append(request)
                 if requests:
-                    sent += len(await app.gateway.send_batch(requests, account=owner))
+                    sent += len(await app.gateway.messages.send_batch(requests, account=owner))
                 progress.advance(task, min(chunk, len(all_rows) - start))
         console.print(f"{sent} messages queued, {len(skipped)} rows skipped")
         for line, reason in skipped[:20]:
@@ -456,7 +456,7 @@ def _row_request(
 
     try:
         body = text.format_map(_Blank(row))
-        numbers.parse(row.get(column, ""), app.gateway.policy.default_region)
+        numbers.parse(row.get(column, ""), app.gateway.default_region)
         segments.checked(body)
     except errors.GatewayError as exc:
         skipped.append((line, exc.detail))

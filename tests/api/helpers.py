@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from smsgate.service import Gateway
+from smsgate.app import App
 
 T = TypeVar("T")
 
@@ -25,8 +25,9 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
-async def stored_count(gateway: Gateway) -> int:
-    return sum((await gateway.store.count()).values())
+async def stored_count(app: App) -> int:
+    """Every message in the store, of every account (what a refused request must not change)."""
+    return sum((await app.store.count()).values())
 
 
 def assert_problem(answer: httpx.Response, status: int, *says: str) -> dict[str, Any]:

@@ -56,7 +56,7 @@ SENDS = [
 
 async def test_bad_sends_write_nothing(server: Server) -> None:
     # one server for all the cases keeps the suite fast; each case names itself when it fails
-    before = await stored_count(server.app.gateway)
+    before = await stored_count(server.app)
     async with server.client() as client:
         for case in SENDS:
             payload, status, says = case.values
@@ -68,11 +68,11 @@ async def test_bad_sends_write_nothing(server: Server) -> None:
                 )
             except AssertionError as exc:
                 raise AssertionError(f"case {case.id!r}: {exc}") from None
-    assert await stored_count(server.app.gateway) == before
+    assert await stored_count(server.app) == before
 
 
 async def test_batch_names_the_bad_entry_and_writes_nothing(server: Server) -> None:
-    before = await stored_count(server.app.gateway)
+    before = await stored_count(server.app)
     entries = [body(reference=f"r{i}") for i in range(5)]
     entries[3] = body(to="12345", reference="r3")
     async with server.client() as client:
@@ -83,11 +83,11 @@ async def test_batch_names_the_bad_entry_and_writes_nothing(server: Server) -> N
         )
         assert problem["index"] == 3
         assert_problem(await client.post("/api/v1/messages/batch", json={"messages": []}), 422)
-    assert await stored_count(server.app.gateway) == before
+    assert await stored_count(server.app) == before
 
 
 async def test_malformed_json_is_refused(server: Server) -> None:
-    before = await stored_count(server.app.gateway)
+    before = await stored_count(server.app)
     async with server.client() as client:
         for content in (
             b'{"to": "+79201234567", "text": ',
@@ -101,7 +101,7 @@ async def test_malformed_json_is_refused(server: Server) -> None:
             )
             assert answer.status_code in (400, 422), (content, answer.text)
             assert_problem(answer, answer.status_code)
-    assert await stored_count(server.app.gateway) == before
+    assert await stored_count(server.app) == before
 
 
 WRONG_KEYS = [
@@ -113,7 +113,7 @@ WRONG_KEYS = [
 
 
 async def test_wrong_or_missing_key_is_401(server: Server) -> None:
-    before = await stored_count(server.app.gateway)
+    before = await stored_count(server.app)
     async with server.client() as client:
         for headers, (method, path, payload) in itertools.product(
             WRONG_KEYS,
@@ -131,11 +131,11 @@ async def test_wrong_or_missing_key_is_401(server: Server) -> None:
             problem = assert_problem(answer, 401)
             assert "key" in problem["detail"]
             assert answer.headers["www-authenticate"] == "Bearer"
-    assert await stored_count(server.app.gateway) == before
+    assert await stored_count(server.app) == before
     assert (
         len(
-            await server.app.gateway.list_devices(
-                account=await server.app.gateway.authenticate(server.key)
+            await server.app.gateway.devices.list(
+                account=await server.app.gateway.accounts.authenticate(server.key)
             )
         )
         == 1

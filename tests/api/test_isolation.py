@@ -11,7 +11,6 @@ LATER = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
 
 
 async def test_a_second_account_cannot_touch_the_first(server: Server) -> None:
-    gateway = server.app.gateway
     _, other_key = await server.account("intruder@example.com")
     async with server.client() as owner, server.client(other_key) as intruder:
         phone = (await owner.post("/api/v1/devices", json={"name": "owner's phone"})).json()
@@ -30,7 +29,7 @@ async def test_a_second_account_cannot_touch_the_first(server: Server) -> None:
             ).json()
         inbound_id = inbound["ids"][0]
         own_key_id = (await owner.get("/api/v1/keys")).json()[0]["id"]
-        before = await stored_count(gateway)
+        before = await stored_count(server.app)
 
         # messages: get, list (every filter), cancel, delete
         assert_problem(await intruder.get(f"/api/v1/messages/{message_id}"), 404, "not found")
@@ -84,5 +83,5 @@ async def test_a_second_account_cannot_touch_the_first(server: Server) -> None:
             )
             assert answer.json()["results"][0]["applied"] is False
             assert (await device.get("/device/v1/messages")).json()["messages"] == []
-        assert await stored_count(gateway) == before
+        assert await stored_count(server.app) == before
         assert (await owner.get(f"/api/v1/messages/{message_id}")).json()["status"] == "scheduled"

@@ -124,9 +124,9 @@ async def test_cancel_and_delete(server: Server) -> None:
         assert_problem(
             await client.post(f"/api/v1/messages/{message['id']}/cancel"), 409, "cancelled"
         )
-        before = await stored_count(server.app.gateway)
+        before = await stored_count(server.app)
         assert (await client.delete(f"/api/v1/messages/{message['id']}")).status_code == 204
-        assert await stored_count(server.app.gateway) == before - 1
+        assert await stored_count(server.app) == before - 1
         assert_problem(await client.get(f"/api/v1/messages/{message['id']}"), 404)
         assert_problem(await client.delete(f"/api/v1/messages/{message['id']}"), 404)
 

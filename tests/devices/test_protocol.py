@@ -42,7 +42,7 @@ async def send(server: Server, **fields: Any) -> int:
 
 async def test_a_waiting_phone_is_woken_by_a_send(server: Server) -> None:
     await without_simulator(server)
-    hub = server.app.gateway.hub
+    hub = server.app.hub
     device_id, device = await phone(server)
     async with device:
         poll = asyncio.create_task(device.get("/device/v1/messages", params={"wait": 10}))

@@ -25,7 +25,6 @@ import pytest_asyncio
 from smsgate.channels.simulator import SimulatorSettings
 from smsgate.config import Settings
 from smsgate.core.accounts import Account
-from smsgate.core.clock import FakeClock
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
 from smsgate.core.messages import Reason, Report, State
 from tests.conftest import PG_URL, Server, _pg_admin, _pg_or_skip, start_server
@@ -95,17 +94,17 @@ async def new_account(shared: Server) -> tuple[Account, str]:
     """An account and its key, without the password hashing a person's sign-up pays for."""
     gateway = shared.app.gateway
     email = f"{uuid.uuid4().hex[:12]}@example.com"
-    account = await gateway.directory.add_account(
-        email=email, password_hash="!", is_admin=False, now=gateway.clock.now()
+    account = await shared.app.directory.add_account(
+        email=email, password_hash="!", is_admin=False, now=gateway.now()
     )
-    _, key = await gateway.create_key(account)
+    _, key = await gateway.accounts.create_key(account)
     return account, key
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def server(shared: Server) -> Tenant:
     account, key = await new_account(shared)
-    simulated, _ = await shared.app.gateway.register_device(
+    simulated, _ = await shared.app.gateway.devices.register(
         "Simulated phone", account=account, kind=Kind.SIMULATOR
     )
     welcome = replace(shared.welcome, key=key, device_id=simulated.id)
@@ -168,7 +167,7 @@ async def admin(server: Tenant) -> Account:
 async def quiet_phone(
     server: Tenant, account: Account | None = None, name: str = "Quiet phone"
 ) -> Device:
-    device, _ = await server.app.gateway.register_device(
+    device, _ = await server.app.gateway.devices.register(
         name, account=account or await admin(server)
     )
     return device
@@ -289,7 +288,7 @@ async def test_sms_php_spreads_over_a_device_list(server: Tenant) -> None:
         for p in phones:  # each listing with device= shows what waits for that device
             assert ids_of(await outbox(client, server.key, device=p.id)) == sent
         for p in phones:
-            assert len(await server.app.gateway.pull(p, limit=2)) == 2
+            assert len(await server.app.gateway.dispatch.pull(p, limit=2)) == 2
         listed = await outbox(client, server.key, list_id=",".join(map(str, sent)))
     assert sorted(m["id_device"] for m in listed["data"]) == sorted(
         p.id for p in phones for _ in range(2)
@@ -299,16 +298,16 @@ async def test_sms_php_spreads_over_a_device_list(server: Tenant) -> None:
 async def test_sms_php_device_active_means_every_enabled_device(server: Tenant) -> None:
     account = await admin(server)
     gateway = server.app.gateway
-    await gateway.change_device(
+    await gateway.devices.change(
         server.welcome.device_id, DeviceChanges(enabled=False), account=account
     )
     on, off = await quiet_phone(server, name="On"), await quiet_phone(server, name="Off")
-    await gateway.change_device(off.id, DeviceChanges(enabled=False), account=account)
+    await gateway.devices.change(off.id, DeviceChanges(enabled=False), account=account)
     async with semy(server) as client:
         sent = [await sms(client, server.key, "active") for _ in range(3)]
         listed = await outbox(client, server.key, list_id=",".join(map(str, sent)))
         assert {m["id_device"] for m in listed["data"]} == {on.id}
-        await gateway.change_device(on.id, DeviceChanges(enabled=False), account=account)
+        await gateway.devices.change(on.id, DeviceChanges(enabled=False), account=account)
         none_left = await client.get(
             "/api/3/sms.php",
             params={"token": server.key, "device": "active", "phone": "+79201234567", "msg": "x"},
@@ -500,8 +499,8 @@ async def test_outbox_flags_of_failures_and_cancels(server: Tenant) -> None:
         queued, failed, undelivered, cancelled = [
             await sms(client, server.key, phone.id) for _ in range(4)
         ]
-        await gateway.pull(phone, limit=3)  # the three oldest reach the phone
-        await gateway.report(
+        await gateway.dispatch.pull(phone, limit=3)  # the three oldest reach the phone
+        await gateway.dispatch.report(
             phone,
             [
                 Report(
@@ -510,7 +509,9 @@ async def test_outbox_flags_of_failures_and_cancels(server: Tenant) -> None:
                 Report(message_id=undelivered, state=State.SENT),
             ],
         )
-        await gateway.report(phone, [Report(message_id=undelivered, state=State.UNDELIVERED)])
+        await gateway.dispatch.report(
+            phone, [Report(message_id=undelivered, state=State.UNDELIVERED)]
+        )
         assert (
             await client.get(
                 "/api/3/cancel_sms.php", params={"token": server.key, "id_sms": cancelled}
@@ -539,17 +540,17 @@ async def test_outbox_flags_of_failures_and_cancels(server: Tenant) -> None:
 async def test_today_only_unless_an_id_or_date_filter_is_given(server: Tenant) -> None:
     gateway = server.app.gateway
     phone = await quiet_phone(server)
-    real_clock = gateway.clock
-    gateway.clock = FakeClock(real_clock.now() - timedelta(days=2))
+    clock = server.app.clock
+    clock.shift(-timedelta(days=2))
     try:
         async with semy(server) as client:
             old = await sms(client, server.key, phone.id, msg="two days ago")
     finally:
-        gateway.clock = real_clock
-    await gateway.receive(
-        phone, [("+79201234567", "old reply", real_clock.now() - timedelta(days=2), None)]
+        clock.release()
+    await gateway.inbound.receive(
+        phone, [("+79201234567", "old reply", datetime.now(UTC) - timedelta(days=2), None)]
     )
-    await gateway.receive(phone, [("+79201234567", "new reply", None, None)])
+    await gateway.inbound.receive(phone, [("+79201234567", "new reply", None, None)])
     async with semy(server) as client:
         new = await sms(client, server.key, phone.id, msg="today")
         assert ids_of(await outbox(client, server.key)) == [new]
@@ -560,7 +561,7 @@ async def test_today_only_unless_an_id_or_date_filter_is_given(server: Tenant) -
             {"start_id": old},
             {"list_id": f"{old},{new}"},
             {"date_start": FAR_PAST},
-            {"date_end": (real_clock.now() + timedelta(days=1)).strftime("%Y-%m-%d")},
+            {"date_end": (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")},
         ):
             assert ids_of(await outbox(client, server.key, **lifted)) == [old, new], lifted
         inbox = (await client.get("/api/3/inbox_sms.php", params={"token": server.key})).json()
@@ -656,7 +657,7 @@ async def test_phone_filter_normalises_and_matches_raw_digits(server: Tenant) ->
             assert ids_of(await outbox(client, server.key, phone=spelling)) == [first], spelling
         raw = await client.get(f"/api/3/outbox_sms.php?token={server.key}&phone=+79207654321")
         assert ids_of(raw.json()) == [second]
-        await server.app.gateway.receive(
+        await server.app.gateway.inbound.receive(
             phone, [("+79201234567", "a", None, None), ("900", "balance", None, None)]
         )
         inbox = (
@@ -676,7 +677,9 @@ async def test_phone_filter_normalises_and_matches_raw_digits(server: Tenant) ->
 
 async def test_inbox_shape(server: Tenant) -> None:
     phone = await quiet_phone(server)
-    [stored] = await server.app.gateway.receive(phone, [("+79201234567", "Test", None, None)])
+    [stored] = await server.app.gateway.inbound.receive(
+        phone, [("+79201234567", "Test", None, None)]
+    )
     async with semy(server) as client:
         body = (
             await client.get(
@@ -695,16 +698,16 @@ async def test_delete_outbox_then_list(server: Tenant) -> None:
     phone = await quiet_phone(server)
     async with semy(server) as client:
         keep, gone, held = [await sms(client, server.key, phone.id) for _ in range(3)]
-        await gateway.change_device(
+        await gateway.devices.change(
             phone.id, DeviceChanges(limits=Limits()), account=await admin(server)
         )
         cancel = await client.get(
             "/api/3/cancel_sms.php", params={"token": server.key, "id_sms": keep}
         )
         assert cancel.json()["code"] == "0"
-        leased = await gateway.pull(phone, limit=10)
+        leased = await gateway.dispatch.pull(phone, limit=10)
         assert [m.id for m in leased] == [gone, held]
-        await gateway.report(phone, [Report(message_id=gone, state=State.SENT)])
+        await gateway.dispatch.report(phone, [Report(message_id=gone, state=State.SENT)])
         deleted = (
             await client.get(
                 "/api/3/del_outbox_sms.php",
@@ -722,7 +725,7 @@ async def test_delete_outbox_then_list(server: Tenant) -> None:
 
 async def test_delete_inbox_then_list(server: Tenant) -> None:
     phone = await quiet_phone(server)
-    first, second = await server.app.gateway.receive(
+    first, second = await server.app.gateway.inbound.receive(
         phone, [("+79201234567", "one", None, None), ("+79207654321", "two", None, None)]
     )
     async with semy(server) as client:
@@ -744,7 +747,7 @@ async def test_devices_php_fields_from_the_real_device(server: Tenant) -> None:
     gateway = server.app.gateway
     account = await admin(server)
     phone = await quiet_phone(server, name="Office")
-    await gateway.heartbeat(
+    await gateway.devices.heartbeat(
         phone,
         Heartbeat(
             battery=58,
@@ -755,13 +758,13 @@ async def test_devices_php_fields_from_the_real_device(server: Tenant) -> None:
             os_version="2.3.6",
         ),
     )
-    await gateway.change_device(
+    await gateway.devices.change(
         phone.id,
         DeviceChanges(limits=Limits(pace=timedelta(seconds=1), quota=500)),
         account=account,
     )
     old = await quiet_phone(server, name="Old")
-    await gateway.archive_device(old.id, account=account)
+    await gateway.devices.archive(old.id, account=account)
     async with semy(server) as client:
         every = (await client.get("/api/3/devices.php", params={"token": server.key})).json()
         doc = (
@@ -895,7 +898,7 @@ async def test_another_account_sees_and_touches_nothing(server: Tenant) -> None:
     mine = await quiet_phone(server)
     async with semy(server) as client:
         sent = await sms(client, server.key, mine.id)
-        await server.app.gateway.receive(mine, [("+79201234567", "for admin", None, None)])
+        await server.app.gateway.inbound.receive(mine, [("+79201234567", "for admin", None, None)])
         everything = {"token": other_key, "date_start": FAR_PAST}
         assert (await outbox(client, other_key, date_start=FAR_PAST))["count"] == 0
         assert (await outbox(client, other_key, list_id=sent))["count"] == 0
@@ -989,7 +992,7 @@ async def test_every_failure_answers_in_semysms_format(
         async def broken(*_: Any, **__: Any) -> Any:
             raise RuntimeError("the disk is on fire")
 
-        monkeypatch.setattr(server.app.gateway, "list", broken)
+        monkeypatch.setattr(server.app.gateway.messages, "list", broken)
         answer = await client.get("/api/3/outbox_sms.php", params={"token": server.key})
     assert_error(answer, "99")
     assert "fire" not in answer.text

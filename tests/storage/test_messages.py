@@ -10,7 +10,6 @@ import pytest
 
 from smsgate import app as application
 from smsgate.core import errors
-from smsgate.core.clock import FakeClock
 from smsgate.core.devices import Device, Kind, Limits
 from smsgate.core.messages import MessageFilter, NewMessage, Priority, Report, State
 from smsgate.storage.messages import MessageStore
@@ -38,14 +37,14 @@ def new(
 
 
 async def account(app: application.App, email: str = "a@example.com") -> int:
-    created = await app.gateway.directory.add_account(
+    created = await app.directory.add_account(
         email=email, password_hash="x", is_admin=False, now=T0
     )
     return created.id
 
 
 async def device(app: application.App, account_id: int, name: str = "phone") -> Device:
-    return await app.gateway.directory.add_device(
+    return await app.directory.add_device(
         account_id=account_id,
         name=name,
         kind=Kind.ANDROID,
@@ -57,7 +56,7 @@ async def device(app: application.App, account_id: int, name: str = "phone") -> 
 
 @pytest.fixture
 def store(gateway_app: application.App) -> MessageStore:
-    return gateway_app.gateway.store
+    return gateway_app.store
 
 
 async def total(store: MessageStore, account_id: int) -> int:
@@ -192,8 +191,8 @@ async def lease(
     app: application.App, phone: Device, *, now: datetime = T0, limit: int = 10
 ) -> list[int]:
     """Leases through Gateway.pull (the one caller of the store's lease), at a chosen time."""
-    app.gateway.clock = FakeClock(now)
-    return [m.id for m in await app.gateway.pull(phone, limit=limit)]
+    app.clock.set(now)
+    return [m.id for m in await app.gateway.dispatch.pull(phone, limit=limit)]
 
 
 async def test_concurrent_leases_hand_each_message_to_exactly_one_device(
@@ -305,22 +304,22 @@ async def test_scheduled_messages_wait_for_their_time(
 
 async def test_scheduled_send_becomes_due_through_the_sweep(gateway_app: application.App) -> None:
     gateway = gateway_app.gateway
-    owner = await gateway.create_account("s@example.com", "password123")
-    phone, _ = await gateway.register_device("phone", account=owner)
+    owner = await gateway.accounts.create("s@example.com", "password123")
+    phone, _ = await gateway.devices.register("phone", account=owner)
     from smsgate.core.requests import SendRequest
 
-    at = gateway.clock.now() + timedelta(seconds=0.3)
-    [message] = await gateway.send(
+    at = gateway.now() + timedelta(seconds=0.3)
+    [message] = await gateway.messages.send(
         SendRequest(to=("+79201234567",), text="later", send_at=at), account=owner
     )
     assert message.state is State.SCHEDULED
-    assert await gateway.pull(phone) == []
+    assert await gateway.dispatch.pull(phone) == []
     deadline = asyncio.get_running_loop().time() + 10
-    while (await gateway.get(message.id, account=owner)).state is State.SCHEDULED:
+    while (await gateway.messages.get(message.id, account=owner)).state is State.SCHEDULED:
         assert asyncio.get_running_loop().time() < deadline, "never became due"
         await gateway_app.worker.sweep()
         await asyncio.sleep(0.02)
-    assert [m.id for m in await gateway.pull(phone)] == [message.id]
+    assert [m.id for m in await gateway.dispatch.pull(phone)] == [message.id]
 
 
 async def test_messages_past_validity_expire_and_are_not_leased(
@@ -398,7 +397,9 @@ async def test_delete_refuses_messages_in_flight(
     phone = await device(gateway_app, owner)
     leased, taken = await store.add_many([new(owner), new(owner)])
     assert await lease(gateway_app, phone) == [leased.id, taken.id]
-    await gateway_app.gateway.report(phone, [Report(message_id=taken.id, state=State.TAKEN)])
+    await gateway_app.gateway.dispatch.report(
+        phone, [Report(message_id=taken.id, state=State.TAKEN)]
+    )
     queued = (await store.add([new(owner)]))[0]
     for message in (leased, taken):
         with pytest.raises(errors.Conflict, match="on a device"):
@@ -425,7 +426,9 @@ async def test_reports_move_forward_and_repeats_are_harmless(
     assert await lease(gateway_app, phone) == [message.id]
 
     async def say(state: State) -> tuple[bool, State | None]:
-        [result] = await gateway.report(phone, [Report(message_id=message.id, state=state)])
+        [result] = await gateway.dispatch.report(
+            phone, [Report(message_id=message.id, state=state)]
+        )
         return result.applied, result.state
 
     assert await say(State.TAKEN) == (True, State.TAKEN)
@@ -448,7 +451,7 @@ async def test_a_skipped_step_is_filled_in(
     message = (await store.add([new(owner)]))[0]
     await lease(gateway_app, phone)
     at = T0 + timedelta(seconds=9)
-    [result] = await gateway_app.gateway.report(
+    [result] = await gateway_app.gateway.dispatch.report(
         phone, [Report(message_id=message.id, state=State.DELIVERED, at=at)]
     )
     assert result.applied
@@ -466,7 +469,7 @@ async def test_a_final_failure_keeps_its_reason(
     message = (await store.add([new(owner)]))[0]
     await lease(gateway_app, phone)
     report = Report(message_id=message.id, state=State.FAILED, reason=Reason.NOT_ALLOWED)
-    [result] = await gateway_app.gateway.report(phone, [report])
+    [result] = await gateway_app.gateway.dispatch.report(phone, [report])
     assert result.applied
     failed = await store.get(owner, message.id)
     assert (failed.state, failed.reason) == (State.FAILED, Reason.NOT_ALLOWED)
@@ -484,11 +487,13 @@ async def test_another_devices_report_is_refused(
     message = (await store.add([new(owner)]))[0]
     await lease(gateway_app, mine)
     for intruder in (second, stranger):
-        [result] = await gateway_app.gateway.report(
+        [result] = await gateway_app.gateway.dispatch.report(
             intruder, [Report(message_id=message.id, state=State.DELIVERED)]
         )
         assert (result.applied, result.state) == (False, None)
-    [result] = await gateway_app.gateway.report(mine, [Report(message_id=10**6, state=State.SENT)])
+    [result] = await gateway_app.gateway.dispatch.report(
+        mine, [Report(message_id=10**6, state=State.SENT)]
+    )
     assert (result.applied, result.state) == (False, None)
     assert (await store.get(owner, message.id)).state is State.LEASED
 
@@ -500,7 +505,7 @@ async def test_a_returned_message_can_go_to_any_device(
     first, second = await device(gateway_app, owner, "1"), await device(gateway_app, owner, "2")
     message = (await store.add([new(owner)]))[0]
     assert await lease(gateway_app, first) == [message.id]
-    [result] = await gateway_app.gateway.report(
+    [result] = await gateway_app.gateway.dispatch.report(
         first, [Report(message_id=message.id, state=State.QUEUED)]
     )
     assert (result.applied, result.state) == (True, State.QUEUED)

@@ -23,10 +23,10 @@ def bearer(request: Request) -> str | None:
 
 
 async def account(request: Request) -> Account:
-    return await gateway_of(request).authenticate(
+    return await gateway_of(request).accounts.authenticate(
         bearer(request) or request.headers.get("x-api-key")
     )
 
 
 async def device(request: Request) -> Device:
-    return await gateway_of(request).authenticate_device(bearer(request))
+    return await gateway_of(request).devices.authenticate(bearer(request))

@@ -29,7 +29,7 @@ def _native(
 ) -> Handler:
     async def handle(request: Request) -> Response:
         gateway = auth.gateway_of(request)
-        account = await gateway.authenticate(
+        account = await gateway.accounts.authenticate(
             auth.bearer(request) or request.headers.get("x-api-key")
         )
         body = model.model_validate_json(await request.body())

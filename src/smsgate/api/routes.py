@@ -21,8 +21,6 @@ from smsgate.service import Gateway
 router = APIRouter(prefix="/api/v1")
 Caller = Annotated[Account, Depends(auth.account)]
 
-ONLINE_WITHIN = timedelta(minutes=5)
-
 
 def send_request(body: schemas.SendBody) -> SendRequest:
     return SendRequest(
@@ -39,12 +37,14 @@ def send_request(body: schemas.SendBody) -> SendRequest:
 
 
 async def accept_one(gateway: Gateway, body: schemas.SendBody, account: Account) -> Response:
-    sent = await gateway.send(send_request(body), account=account)
+    sent = await gateway.messages.send(send_request(body), account=account)
     return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
 
 
 async def accept_batch(gateway: Gateway, body: schemas.BatchBody, account: Account) -> Response:
-    sent = await gateway.send_batch([send_request(m) for m in body.messages], account=account)
+    sent = await gateway.messages.send_batch(
+        [send_request(m) for m in body.messages], account=account
+    )
     return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
 
 
@@ -86,7 +86,7 @@ def _states(status: str | None) -> frozenset[State] | None:
 def _phone(phone: str | None, request: Request) -> str | None:
     if phone is None:
         return None
-    return numbers.parse(phone, gateway_of(request).policy.default_region).e164
+    return numbers.parse(phone, gateway_of(request).default_region).e164
 
 
 def filters(
@@ -124,7 +124,7 @@ def _next(before_id: int | None) -> str | None:
 @router.get("/messages", response_model=schemas.MessagesOut, tags=["messages"])
 async def list_messages(request: Request, account: Caller, f: Filters) -> Response:
     """Newest first; follow `next_cursor` for the next page."""
-    page = await gateway_of(request).list(f, account=account)
+    page = await gateway_of(request).messages.list(f, account=account)
     return schemas.json(
         {
             "messages": [schemas.message(m) for m in page.items],
@@ -135,27 +135,29 @@ async def list_messages(request: Request, account: Caller, f: Filters) -> Respon
 
 @router.get("/messages/{message_id}", response_model=schemas.MessageOut, tags=["messages"])
 async def get_message(message_id: int, request: Request, account: Caller) -> Response:
-    return schemas.json(schemas.message(await gateway_of(request).get(message_id, account=account)))
+    return schemas.json(
+        schemas.message(await gateway_of(request).messages.get(message_id, account=account))
+    )
 
 
 @router.post("/messages/{message_id}/cancel", response_model=schemas.MessageOut, tags=["messages"])
 async def cancel_message(message_id: int, request: Request, account: Caller) -> Response:
     """Cancels a message no device has taken yet (409 otherwise)."""
     return schemas.json(
-        schemas.message(await gateway_of(request).cancel(message_id, account=account))
+        schemas.message(await gateway_of(request).messages.cancel(message_id, account=account))
     )
 
 
 @router.delete("/messages/{message_id}", status_code=204, tags=["messages"])
 async def delete_message(message_id: int, request: Request, account: Caller) -> Response:
     """Deletes a message, unless a device holds it right now (409)."""
-    await gateway_of(request).delete(message_id, account=account)
+    await gateway_of(request).messages.delete(message_id, account=account)
     return Response(status_code=204)
 
 
 @router.get("/inbox", response_model=schemas.InboxOut, tags=["inbox"])
 async def list_inbox(request: Request, account: Caller, f: Filters) -> Response:
-    page = await gateway_of(request).list_inbound(f, account=account)
+    page = await gateway_of(request).inbound.list(f, account=account)
     return schemas.json(
         {
             "messages": [schemas.inbound(i) for i in page.items],
@@ -166,7 +168,7 @@ async def list_inbox(request: Request, account: Caller, f: Filters) -> Response:
 
 @router.delete("/inbox/{inbound_id}", status_code=204, tags=["inbox"])
 async def delete_inbound(inbound_id: int, request: Request, account: Caller) -> Response:
-    if not await gateway_of(request).delete_inbound(
+    if not await gateway_of(request).inbound.delete(
         MessageFilter(ids=(inbound_id,)), account=account
     ):
         raise errors.NotFound(f"inbound message {inbound_id} not found")
@@ -196,14 +198,16 @@ def _limits(body: schemas.LimitsBody | None) -> Limits | None:
 
 def _device(request: Request, device: Any, token: str | None = None) -> dict[str, Any]:
     gateway = gateway_of(request)
-    online = device.online(now=gateway.clock.now(), within=ONLINE_WITHIN)
-    return schemas.device(device, online=online, token=token, connected=gateway.connected(device))
+    online = gateway.devices.online(device)  # SMSGATE_OFFLINE_AFTER
+    return schemas.device(
+        device, online=online, token=token, connected=gateway.dispatch.connected(device)
+    )
 
 
 @router.post("/devices", status_code=201, response_model=schemas.DeviceOut, tags=["devices"])
 async def register_device(body: schemas.DeviceBody, request: Request, account: Caller) -> Response:
     """Registers a device; a phone's answer carries its token, shown this once."""
-    device, token = await gateway_of(request).register_device(
+    device, token = await gateway_of(request).devices.register(
         body.name, account=account, kind=Kind(body.kind), limits=_limits(body.limits) or Limits()
     )
     return schemas.json(_device(request, device, token), 201)
@@ -211,14 +215,14 @@ async def register_device(body: schemas.DeviceBody, request: Request, account: C
 
 @router.get("/devices", response_model=list[schemas.DeviceOut], tags=["devices"])
 async def list_devices(request: Request, account: Caller, archived: bool = False) -> Response:
-    found = await gateway_of(request).list_devices(account=account, archived=archived)
+    found = await gateway_of(request).devices.list(account=account, archived=archived)
     return schemas.json([_device(request, d) for d in found])
 
 
 @router.get("/devices/{device_id}", response_model=schemas.DeviceOut, tags=["devices"])
 async def get_device(device_id: int, request: Request, account: Caller) -> Response:
     return schemas.json(
-        _device(request, await gateway_of(request).get_device(device_id, account=account))
+        _device(request, await gateway_of(request).devices.get(device_id, account=account))
     )
 
 
@@ -236,7 +240,7 @@ async def change_device(
     )
     return schemas.json(
         _device(
-            request, await gateway_of(request).change_device(device_id, changes, account=account)
+            request, await gateway_of(request).devices.change(device_id, changes, account=account)
         )
     )
 
@@ -245,14 +249,14 @@ async def change_device(
 async def device_queue(device_id: int, request: Request, account: Caller) -> Response:
     """What waits for the device, what it holds, what it used of its limits, and whether it is ready."""
     return schemas.json(
-        schemas.device_queue(await gateway_of(request).device_state(device_id, account=account))
+        schemas.device_queue(await gateway_of(request).devices.state(device_id, account=account))
     )
 
 
 @router.get("/messages/{message_id}/waiting", response_model=schemas.WaitingOut, tags=["messages"])
 async def message_waiting(message_id: int, request: Request, account: Caller) -> Response:
     """Why a message has not gone out yet: scheduled, retry back-off, no device, pace, quota, window..."""
-    waiting, detail = await gateway_of(request).why(message_id, account=account)
+    waiting, detail = await gateway_of(request).messages.why(message_id, account=account)
     return schemas.json(
         {"id": message_id, "waiting": waiting.value if waiting else None, "detail": detail}
     )
@@ -262,22 +266,24 @@ async def message_waiting(message_id: int, request: Request, account: Caller) ->
 async def archive_device(device_id: int, request: Request, account: Caller) -> Response:
     """Archives the device: it sends no more and its token stops working; its history stays."""
     return schemas.json(
-        _device(request, await gateway_of(request).archive_device(device_id, account=account))
+        _device(request, await gateway_of(request).devices.archive(device_id, account=account))
     )
 
 
 @router.get("/keys", response_model=list[schemas.KeyOut], tags=["keys"])
 async def list_keys(request: Request, account: Caller) -> Response:
-    return schemas.json([schemas.key(k) for k in await gateway_of(request).list_keys(account)])
+    return schemas.json(
+        [schemas.key(k) for k in await gateway_of(request).accounts.list_keys(account)]
+    )
 
 
 @router.post("/keys", status_code=201, response_model=schemas.KeyOut, tags=["keys"])
 async def create_key(body: schemas.KeyBody, request: Request, account: Caller) -> Response:
     """A new API key; the answer carries the key, shown this once."""
-    key, secret = await gateway_of(request).create_key(account, body.name)
+    key, secret = await gateway_of(request).accounts.create_key(account, body.name)
     return schemas.json(schemas.key(key, secret), 201)
 
 
 @router.delete("/keys/{key_id}", response_model=schemas.KeyOut, tags=["keys"])
 async def revoke_key(key_id: int, request: Request, account: Caller) -> Response:
-    return schemas.json(schemas.key(await gateway_of(request).revoke_key(account, key_id)))
+    return schemas.json(schemas.key(await gateway_of(request).accounts.revoke_key(account, key_id)))

@@ -52,9 +52,7 @@ class Simulator:
 
     async def _rescan(self) -> None:
         try:
-            found = await self._gateway.directory.list_devices(
-                None, archived=False, kind=Kind.SIMULATOR
-            )
+            found = await self._gateway.devices.of_kind(Kind.SIMULATOR)
         except Exception:
             log.exception("simulator could not list its devices")
             return
@@ -68,13 +66,15 @@ class Simulator:
     async def _loop(self, device: Device) -> None:
         while True:
             try:
-                fresh = await self._gateway.directory.find_device(device.account_id, device.id)
+                fresh = await self._gateway.devices.refresh(device)
                 if fresh is None or not fresh.can_send:
                     await asyncio.sleep(self._settings.rescan)
                     continue
-                messages = await self._gateway.pull(fresh, limit=self._settings.batch, wait=5.0)
+                messages = await self._gateway.dispatch.pull(
+                    fresh, limit=self._settings.batch, wait=5.0
+                )
                 if messages:
-                    await self._gateway.report(
+                    await self._gateway.dispatch.report(
                         fresh, [Report(message_id=m.id, state=State.TAKEN) for m in messages]
                     )
                     for message in messages:
@@ -103,14 +103,20 @@ class Simulator:
         await asyncio.sleep(s.sent_after)
         if self._random.random() < s.failure_rate:
             reason = self._random.choice([Reason.GENERIC, Reason.NO_SERVICE, Reason.RADIO_OFF])
-            await self._gateway.report(
+            await self._gateway.dispatch.report(
                 device, [Report(message_id=message.id, state=State.FAILED, reason=reason)]
             )
             return
-        await self._gateway.report(device, [Report(message_id=message.id, state=State.SENT)])
+        await self._gateway.dispatch.report(
+            device, [Report(message_id=message.id, state=State.SENT)]
+        )
         await asyncio.sleep(s.delivered_after)
-        await self._gateway.report(device, [Report(message_id=message.id, state=State.DELIVERED)])
+        await self._gateway.dispatch.report(
+            device, [Report(message_id=message.id, state=State.DELIVERED)]
+        )
         if self._random.random() < s.reply_rate:
             await asyncio.sleep(s.reply_after)
             reply = f"Re: {message.text[:140]}"
-            await self._gateway.receive(device, [(message.to, reply, None, message.sim_slot)])
+            await self._gateway.inbound.receive(
+                device, [(message.to, reply, None, message.sim_slot)]
+            )

@@ -93,8 +93,8 @@ async def pull(
 ) -> Response:
     """Leases up to `limit` messages. Report `taken` before `lease_until`, or they go back to the queue."""
     gateway = gateway_of(request)
-    await gateway.heartbeat(device, Heartbeat())
-    leased = await gateway.pull(device, limit=limit, wait=wait)
+    await gateway.devices.heartbeat(device, Heartbeat())
+    leased = await gateway.dispatch.pull(device, limit=limit, wait=wait)
     return schemas.json({"messages": [_work(m) for m in leased]})
 
 
@@ -110,7 +110,7 @@ async def report(body: ReportsIn, request: Request, device: Phone) -> Response:
         )
         for r in body.reports
     ]
-    results = await gateway_of(request).report(device, reports)
+    results = await gateway_of(request).dispatch.report(device, reports)
     return schemas.json(
         {
             "results": [
@@ -123,7 +123,7 @@ async def report(body: ReportsIn, request: Request, device: Phone) -> Response:
 
 @router.post("/inbound", status_code=201)
 async def inbound(body: InboundBatchIn, request: Request, device: Phone) -> Response:
-    stored = await gateway_of(request).receive(
+    stored = await gateway_of(request).inbound.receive(
         device, [(m.sender, m.text, m.received_at, m.sim) for m in body.messages]
     )
     return schemas.json({"ids": [i.id for i in stored]}, 201)
@@ -145,5 +145,5 @@ async def heartbeat(body: HeartbeatIn, request: Request, device: Phone) -> Respo
         model=body.model,
         os_version=body.os_version,
     )
-    await gateway_of(request).heartbeat(device, beat)
+    await gateway_of(request).devices.heartbeat(device, beat)
     return Response(status_code=204)

@@ -24,8 +24,8 @@ class Tenant:
 async def tenant(server: Server) -> AsyncIterator[Tenant]:
     """An account of its own: no simulated phone competes with the emulated ones for its work."""
     email, password = "phones@example.com", "password123-long"
-    account = await server.app.gateway.create_account(email, password)
-    _, key = await server.app.gateway.create_key(account, "phones")
+    account = await server.app.gateway.accounts.create(email, password)
+    _, key = await server.app.gateway.accounts.create_key(account, "phones")
     async with server.client(key) as api:
         yield Tenant(email, password, key, api)
 

@@ -363,10 +363,10 @@ async def test_what_one_phone_pulled_never_goes_to_another(settings_for, phones_
         settings_for(policy=replace(Policy(), lease_time=timedelta(seconds=0.1)))
     )
     try:
-        tenant_account = await server.app.gateway.create_account(
+        tenant_account = await server.app.gateway.accounts.create(
             "two@example.com", "password123-long"
         )
-        _, key = await server.app.gateway.create_key(tenant_account)
+        _, key = await server.app.gateway.accounts.create_key(tenant_account)
         a, b = phones_at(server.url), phones_at(server.url)
         await a.register(private_token=key)
         await b.register(private_token=key)

@@ -54,7 +54,7 @@ async def caller(request: Request, token: object) -> Account:
     if not isinstance(token, str) or not token.strip():
         raise errors.Unauthorized("the token is missing")
     try:
-        return await gateway_of(request).authenticate(token)
+        return await gateway_of(request).accounts.authenticate(token)
     except errors.Unauthorized:
         raise errors.Unauthorized("the token is wrong or revoked") from None
 
@@ -68,9 +68,9 @@ async def device_ids(
     gateway = gateway_of(request)
     if choice == wire.ACTIVE:
         return tuple(
-            d.id for d in await gateway.list_devices(account=account, archived=False) if d.can_send
+            d.id for d in await gateway.devices.list(account=account, archived=False) if d.can_send
         )
-    known = {d.id for d in await gateway.list_devices(account=account, archived=None, ids=choice)}
+    known = {d.id for d in await gateway.devices.list(account=account, archived=None, ids=choice)}
     for device_id in choice:
         if device_id not in known:
             raise errors.InvalidDevice(f"device {device_id} does not exist in this account")
@@ -99,7 +99,7 @@ async def send_one(request: Request) -> Response:
         devices=await sending_devices(request, account, wire.device_choice(p.get("device"))),
         priority=wire.priority(p.get("priority")),
     )
-    sent = await gateway_of(request).send(send, account=account)
+    sent = await gateway_of(request).messages.send(send, account=account)
     return schemas.json({"code": "0", "id": sent[0].id})
 
 
@@ -111,7 +111,7 @@ async def send_many(request: Request) -> Response:
     entries = wire.entries(body)
     sends = [await _entry_request(request, account, entry) for entry in entries]
     try:
-        sent = await gateway_of(request).send_batch(sends, account=account)
+        sent = await gateway_of(request).messages.send_batch(sends, account=account)
     except errors.GatewayError as exc:
         index = exc.context.get("index")
         if isinstance(index, int) and 0 <= index < len(entries):
@@ -145,8 +145,8 @@ async def _filter(request: Request, p: wire.Params, account: Account) -> Message
     gateway = gateway_of(request)
     return listing.filter(
         device_ids=await device_ids(request, account, listing.devices),
-        now=gateway.clock.now(),
-        region=gateway.policy.default_region,
+        now=gateway.now(),
+        region=gateway.default_region,
     )
 
 
@@ -154,7 +154,9 @@ async def _filter(request: Request, p: wire.Params, account: Account) -> Message
 async def outbox(request: Request) -> Response:
     p = await wire.params(request)
     account = await caller(request, p.get("token"))
-    page = await gateway_of(request).list(await _filter(request, p, account), account=account)
+    page = await gateway_of(request).messages.list(
+        await _filter(request, p, account), account=account
+    )
     return schemas.listing([schemas.outbox(m) for m in page.items])
 
 
@@ -163,7 +165,7 @@ async def delete_outbox(request: Request) -> Response:
     """Deletes what matches (not what a device holds right now) and answers with what it deleted."""
     p = await wire.params(request)
     account = await caller(request, p.get("token"))
-    deleted = await gateway_of(request).delete_matching(
+    deleted = await gateway_of(request).messages.delete_matching(
         await _filter(request, p, account), account=account
     )
     return schemas.listing([schemas.outbox(m) for m in deleted])
@@ -173,7 +175,7 @@ async def delete_outbox(request: Request) -> Response:
 async def inbox(request: Request) -> Response:
     p = await wire.params(request)
     account = await caller(request, p.get("token"))
-    page = await gateway_of(request).list_inbound(
+    page = await gateway_of(request).inbound.list(
         await _filter(request, p, account), account=account
     )
     return schemas.listing([schemas.inbox(i) for i in page.items])
@@ -183,7 +185,7 @@ async def inbox(request: Request) -> Response:
 async def delete_inbox(request: Request) -> Response:
     p = await wire.params(request)
     account = await caller(request, p.get("token"))
-    deleted = await gateway_of(request).delete_inbound(
+    deleted = await gateway_of(request).inbound.delete(
         await _filter(request, p, account), account=account
     )
     return schemas.listing([schemas.inbox(i) for i in deleted])
@@ -198,13 +200,13 @@ async def devices(request: Request) -> Response:
     p = await wire.params(request)
     account = await caller(request, p.get("token"))
     gateway = gateway_of(request)
-    found = await gateway.list_devices(
+    found = await gateway.devices.list(
         account=account,
         archived=wire.flag("is_arhive", p.get("is_arhive")),
         ids=wire.ids("list_id", p.get("list_id")),
     )
-    now = gateway.clock.now()
-    states = [await gateway.state_of(d) for d in found]
+    now = gateway.now()
+    states = [await gateway.devices.state_of(d) for d in found]
     data = [schemas.device(s.device, now=now, used=s.queue.usage[0].messages) for s in states]
     return schemas.json({"code": 0, "count": len(found), "data": data})
 
@@ -221,11 +223,13 @@ async def cancel(request: Request) -> Response:
     cancelled: list[Any]
     if choice is not None:
         f = MessageFilter(for_devices=await device_ids(request, account, choice))
-        cancelled = await gateway.cancel_matching(f, account=account)
+        cancelled = await gateway.messages.cancel_matching(f, account=account)
     elif message_ids is not None and len(message_ids) == 1:
-        cancelled = [await gateway.cancel(message_ids[0], account=account)]
+        cancelled = [await gateway.messages.cancel(message_ids[0], account=account)]
     elif message_ids is not None:
-        cancelled = await gateway.cancel_matching(MessageFilter(ids=message_ids), account=account)
+        cancelled = await gateway.messages.cancel_matching(
+            MessageFilter(ids=message_ids), account=account
+        )
     else:
         raise semysms_errors.MissingParameter("device or id_sms is required")
     return schemas.json(

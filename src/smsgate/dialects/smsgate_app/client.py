@@ -22,7 +22,6 @@ from sqlalchemy import text
 
 from smsgate import __version__
 from smsgate.api import schemas
-from smsgate.api.auth import gateway_of
 from smsgate.core import errors
 from smsgate.core.accounts import Account
 from smsgate.core.devices import Device
@@ -31,6 +30,7 @@ from smsgate.core.requests import SendRequest
 from smsgate.dialects.smsgate_app import wire
 from smsgate.dialects.smsgate_app.errors import answer
 from smsgate.dialects.smsgate_app.mobile import _basic, _credentials
+from smsgate.dialects.smsgate_app.service import service_of
 from smsgate.dialects.smsgate_app.store import AppWebhook
 
 PREFIX = "/api/3rdparty/v1"
@@ -40,10 +40,10 @@ LOGIN_CACHE = 10.0  # seconds a Basic login is remembered (argon2 on every reque
 
 
 async def caller(request: Request) -> Account:
-    gateway = gateway_of(request)
+    service = service_of(request)
     scheme, value = _credentials(request)
     if scheme == "bearer" and value:
-        return await gateway.authenticate(value)
+        return await service.gateway.accounts.authenticate(value)
     if scheme != "basic" or not value:
         raise errors.Unauthorized(
             "use Basic auth with your smsgate email and password, or Bearer <API key>"
@@ -55,7 +55,7 @@ async def caller(request: Request) -> Account:
     cached = cache.get(key)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
-    account = await gateway.login(*_basic(value))
+    account = await service.gateway.accounts.login(*_basic(value))
     if len(cache) > 10_000:
         cache.clear()
     cache[key] = (account, time.monotonic() + LOGIN_CACHE)
@@ -159,11 +159,11 @@ def message_state(
 
 
 async def _members(request: Request, key: str, account: Account) -> list[Message]:
-    gateway = gateway_of(request)
-    found = await gateway.find_by_reference(key, account=account)
+    service = service_of(request)
+    found = await service.find_by_reference(key, account=account)
     if not found and key.isdigit():
         try:
-            message = await gateway.get(int(key), account=account)
+            message = await service.gateway.messages.get(int(key), account=account)
         except errors.NotFound:
             message = None
         if message is not None and message.reference is None:
@@ -177,7 +177,7 @@ async def _state(
     request: Request, key: str, members: list[Message], *, content: bool = False
 ) -> dict[str, Any]:
     leased = [m.id for m in members if m.state is State.LEASED]
-    cancelling = await gateway_of(request).cancel_requested(leased) if leased else set()
+    cancelling = await service_of(request).cancel_requested(leased) if leased else set()
     return message_state(key, members, cancelling, content=content)
 
 
@@ -185,8 +185,8 @@ async def _state(
 
 
 async def _active_devices(request: Request, account: Account, hours: int) -> tuple[int, ...]:
-    now = gateway_of(request).clock.now()
-    found = await gateway_of(request).list_devices(account=account)
+    now = service_of(request).gateway.now()
+    found = await service_of(request).gateway.devices.list(account=account)
     active = tuple(
         d.id
         for d in found
@@ -215,15 +215,15 @@ async def send(
         raise errors.InvalidInput("the message needs textMessage.text")
     if body.ttl is not None and body.validUntil is not None:
         raise errors.InvalidInput("give ttl or validUntil, not both")
-    gateway = gateway_of(request)
+    service = service_of(request)
     key = body.id or secrets.token_urlsafe(15)
-    if await gateway.find_by_reference(key, account=account):
+    if await service.find_by_reference(key, account=account):
         raise errors.Conflict(f"a message with id {key} exists already")
     device = _device_id(body.deviceId)
     devices = (device,) if device is not None else ()
     if not devices and deviceActiveWithin > 0:
         devices = await _active_devices(request, account, deviceActiveWithin)
-    sent = await gateway.send(
+    sent = await service.gateway.messages.send(
         SendRequest(
             to=tuple(body.phoneNumbers),
             text=text_,
@@ -256,7 +256,7 @@ async def list_messages(
     includeContent: bool = False,
     sort: Literal["created_at", "-created_at"] = "-created_at",
 ) -> Response:
-    gateway = gateway_of(request)
+    service = service_of(request)
     device = _device_id(deviceId)
     states = wire.APP_TO_CORE.get("Pending" if state == "Cancelling" else state) if state else None
     f = MessageFilter(
@@ -270,7 +270,7 @@ async def list_messages(
     groups: dict[str, list[Message]] = {}
     scanned = 0
     while True:
-        page = await gateway.list(f, account=account)
+        page = await service.gateway.messages.list(f, account=account)
         for m in page.items:
             groups.setdefault(m.reference or str(m.id), []).append(m)
         scanned += len(page.items)
@@ -282,7 +282,7 @@ async def list_messages(
         members = (
             groups[key]
             if not groups[key][0].reference
-            else await gateway.find_by_reference(key, account=account)
+            else await service.find_by_reference(key, account=account)
         )
         out.append(
             await _state(request, key, sorted(members, key=lambda m: m.id), content=includeContent)
@@ -303,7 +303,7 @@ async def get_message(
 
 @router.delete("/messages/{key}")
 async def cancel_message(key: str, request: Request, account: Caller) -> Response:
-    gateway = gateway_of(request)
+    service = service_of(request)
     members = await _members(request, key, account)
     pending = [m for m in members if wire.CORE_TO_APP[m.state] == "Pending"]
     if not pending:
@@ -312,7 +312,7 @@ async def cancel_message(key: str, request: Request, account: Caller) -> Respons
         )
     for m in pending:
         try:
-            await gateway.cancel(m.id, account=account)
+            await service.gateway.messages.cancel(m.id, account=account)
         except errors.Conflict:
             pass  # a device took it meanwhile: its states go on
     return schemas.json(await _state(request, key, await _members(request, key, account)))
@@ -327,10 +327,10 @@ async def refresh_inbox(body: RefreshIn, request: Request, account: Caller) -> R
     """The phones read their inbox again in that window and send each SMS through their webhooks."""
     if body.until < body.since:
         raise errors.InvalidInput("until is before since")
-    gateway = gateway_of(request)
+    service = service_of(request)
     device = _device_id(body.deviceId)
     if device is not None:
-        await gateway.get_device(device, account=account)
+        await service.gateway.devices.get(device, account=account)
     types = ",".join(body.messageTypes) if body.messageTypes else "SMS,MMS"
     data = {
         "since": wire.stamp(body.since) or "",
@@ -338,7 +338,7 @@ async def refresh_inbox(body: RefreshIn, request: Request, account: Caller) -> R
         "messageTypes": types,
         "triggerWebhooks": "false" if body.webhookDelivery == "Disabled" else "true",
     }
-    gateway.push_event(account.id, device, "MessagesExportRequested", data)
+    service.gateway.dispatch.push_event(account.id, device, "MessagesExportRequested", data)
     return schemas.json({}, 202)
 
 
@@ -377,7 +377,7 @@ async def list_inbox(
         until=to,
         limit=offset + limit,
     )
-    page = await gateway_of(request).list_inbound(f, account=account)
+    page = await service_of(request).gateway.inbound.list(f, account=account)
     return schemas.json([incoming(i) for i in page.items[offset:]])
 
 
@@ -420,7 +420,7 @@ def device_out(d: Device) -> dict[str, Any]:
 @router.get("/device", include_in_schema=False)
 async def list_devices(request: Request, account: Caller) -> Response:
     return schemas.json(
-        [device_out(d) for d in await gateway_of(request).list_devices(account=account)]
+        [device_out(d) for d in await service_of(request).gateway.devices.list(account=account)]
     )
 
 
@@ -430,7 +430,7 @@ async def remove_device(device_id: str, request: Request, account: Caller) -> Re
     if found is None:
         raise errors.NotFound("which device?")
     try:
-        await gateway_of(request).archive_device(found, account=account)
+        await service_of(request).gateway.devices.archive(found, account=account)
     except errors.InvalidDevice:
         raise errors.NotFound(f"device {device_id} not found") from None
     return Response(status_code=204)
@@ -449,7 +449,7 @@ def webhook_out(h: AppWebhook) -> dict[str, Any]:
 @router.get("/webhooks")
 async def list_webhooks(request: Request, account: Caller) -> Response:
     return schemas.json(
-        [webhook_out(h) for h in await gateway_of(request).list_app_webhooks(account=account)]
+        [webhook_out(h) for h in await service_of(request).list_webhooks(account=account)]
     )
 
 
@@ -460,29 +460,29 @@ async def create_webhook(body: WebhookIn, request: Request, account: Caller) -> 
         raise errors.InvalidInput("the phones call webhooks over https:// only")
     if body.event not in wire.EVENTS:
         raise errors.InvalidInput(f"unknown event {body.event!r}; known: {', '.join(wire.EVENTS)}")
-    gateway = gateway_of(request)
+    service = service_of(request)
     device = _device_id(body.deviceId)
     if device is not None:
-        await gateway.get_device(device, account=account)
+        await service.gateway.devices.get(device, account=account)
     hook = AppWebhook(
         id=body.id or secrets.token_urlsafe(15), device_id=device, url=body.url, event=body.event
     )
-    await gateway.put_app_webhook(hook, account=account)
-    gateway.push_event(account.id, device, "WebhooksUpdated")
+    await service.put_webhook(hook, account=account)
+    service.gateway.dispatch.push_event(account.id, device, "WebhooksUpdated")
     return schemas.json(webhook_out(hook), 201)
 
 
 @router.delete("/webhooks/{hook_id}", status_code=204)
 async def delete_webhook(hook_id: str, request: Request, account: Caller) -> Response:
-    gateway = gateway_of(request)
-    await gateway.delete_app_webhook(hook_id, account=account)
-    gateway.push_event(account.id, None, "WebhooksUpdated")
+    service = service_of(request)
+    await service.delete_webhook(hook_id, account=account)
+    service.gateway.dispatch.push_event(account.id, None, "WebhooksUpdated")
     return Response(status_code=204)
 
 
 @router.get("/settings")
 async def get_settings(request: Request, account: Caller) -> Response:
-    return schemas.json(await gateway_of(request).get_app_settings(account=account))
+    return schemas.json(await service_of(request).get_settings(account=account))
 
 
 async def _save_settings(
@@ -494,12 +494,12 @@ async def _save_settings(
         changes = wire.checked_settings(body)
     except ValueError as exc:
         raise errors.InvalidInput(str(exc)) from None
-    gateway = gateway_of(request)
-    settings = await gateway.get_app_settings(account=account) if merge else {}
+    service = service_of(request)
+    settings = await service.get_settings(account=account) if merge else {}
     for section, values in changes.items():
         settings[section] = {**settings.get(section, {}), **values} if merge else values
-    await gateway.put_app_settings(settings, account=account)
-    gateway.push_event(account.id, None, "SettingsUpdated")
+    await service.put_settings(settings, account=account)
+    service.gateway.dispatch.push_event(account.id, None, "SettingsUpdated")
     return schemas.json(settings)
 
 

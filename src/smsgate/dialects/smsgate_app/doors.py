@@ -6,9 +6,11 @@ from fastapi import FastAPI
 
 from smsgate.api import problems
 from smsgate.dialects.smsgate_app import client, errors, hooks, mobile
+from smsgate.dialects.smsgate_app.service import AppService
 
 
-def install(api: FastAPI) -> None:
+def install(api: FastAPI, service: AppService) -> None:
+    api.state.smsgate_app = service
     problems.add_door(api, mobile.PREFIX, errors.render)
     problems.add_door(api, client.PREFIX, errors.render)
     api.include_router(mobile.router)

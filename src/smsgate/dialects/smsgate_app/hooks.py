@@ -20,12 +20,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from smsgate.api import schemas
-from smsgate.api.auth import gateway_of
 from smsgate.core import errors
 from smsgate.core.devices import Device, Heartbeat
 from smsgate.core.messages import Report, State
 from smsgate.dialects.smsgate_app import wire
 from smsgate.dialects.smsgate_app.mobile import PREFIX, clamp, sims_of
+from smsgate.dialects.smsgate_app.service import service_of
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ def verify(
 
 @router.post("/hooks/{secret}")
 async def hook(secret: str, request: Request) -> Response:
-    gateway = gateway_of(request)
+    service = service_of(request)
     body = await request.body()
-    found = await gateway.find_device_by_hook(secret)
+    found = await service.find_device_by_hook(secret)
     if found is None:
         raise errors.NotFound("no device has this webhook URL")
     device, link = found
@@ -91,7 +91,7 @@ async def hook(secret: str, request: Request) -> Response:
 
 
 async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> dict[str, Any]:
-    gateway = gateway_of(request)
+    service = service_of(request)
     event, payload = str(envelope.get("event")), envelope["payload"]
     delivery = str(envelope.get("id") or "")
     if event == "sms:received":
@@ -100,7 +100,7 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
             raise errors.InvalidInput("an sms:received webhook needs its id and sender")
         received = wire.parse_time(payload.get("receivedAt"))
         sim = payload.get("simNumber") if isinstance(payload.get("simNumber"), int) else None
-        stored = await gateway.receive_once(
+        stored = await service.receive_once(
             device, delivery, [(sender, str(payload.get("message") or ""), received, sim)]
         )
         return {"duplicate": True} if stored is None else {"ids": [i.id for i in stored]}
@@ -108,7 +108,7 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
         message_id = str(payload.get("messageId") or "")
         at = wire.parse_time(payload.get("cancelledAt"))
         done = (
-            await gateway.confirm_cancel(device, int(message_id), at=at)
+            await service.confirm_cancel(device, int(message_id), at=at)
             if message_id.isdigit()
             else None
         )
@@ -116,7 +116,7 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
     if event in STATUS_EVENTS:
         return await _status(request, device, event, payload)
     if event == "system:ping":
-        await gateway.heartbeat(device, _health(payload.get("health")))
+        await service.gateway.devices.heartbeat(device, _health(payload.get("health")))
     elif event == "app:started":
         cards = payload.get("simCards")
         from smsgate.dialects.smsgate_app.mobile import SimCardIn
@@ -126,14 +126,14 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
             if isinstance(cards, list)
             else None
         )
-        await gateway.heartbeat(device, Heartbeat(sims=sims))
+        await service.gateway.devices.heartbeat(device, Heartbeat(sims=sims))
     return {"ignored": event} if event not in ("system:ping", "app:started") else {}
 
 
 async def _status(
     request: Request, device: Device, event: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
-    gateway = gateway_of(request)
+    service = service_of(request)
     message_id = str(payload.get("messageId") or "")
     if not message_id.isdigit():
         raise errors.NotFound(f"no message {message_id!r} was given to this device")
@@ -147,7 +147,7 @@ async def _status(
         reason=reason,
         at=wire.parse_time(payload.get(field)),
     )
-    result = (await gateway.report(device, clamp([report], gateway)))[0]
+    result = (await service.gateway.dispatch.report(device, clamp([report], service)))[0]
     if result.state is None:
         raise errors.NotFound(f"no message {message_id} was given to this device")
     return {"applied": result.applied, "state": result.state.value}

@@ -30,13 +30,12 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from smsgate.api import auth, schemas
-from smsgate.api.auth import gateway_of
 from smsgate.core import errors
 from smsgate.core.accounts import Account
 from smsgate.core.devices import Device, Heartbeat, Sim
 from smsgate.core.messages import Report, ReportResult, State
 from smsgate.dialects.smsgate_app import wire
-from smsgate.service import Gateway
+from smsgate.dialects.smsgate_app.service import AppService, service_of
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +116,14 @@ def _basic(value: str) -> tuple[str, str]:
 
 async def _registrant(request: Request) -> Account:
     """The account a new phone joins: an API key of it as the app's private token, its login, or a code."""
-    gateway = gateway_of(request)
+    service = service_of(request)
     scheme, value = _credentials(request)
     if scheme == "bearer" and value:
-        return await gateway.authenticate(value)
+        return await service.gateway.accounts.authenticate(value)
     if scheme == "basic" and value:
-        return await gateway.login(*_basic(value))
+        return await service.gateway.accounts.login(*_basic(value))
     if scheme == "code" and value:
-        return await gateway.sign_in_with_code(
+        return await service.sign_in_with_code(
             value, client=request.client.host if request.client else ""
         )
     raise errors.Unauthorized(
@@ -138,7 +137,7 @@ async def _seen(request: Request, device: Device, **beat: Any) -> Device:
     if version is not None and version != device.app_version:
         beat["app_version"] = version
         device = replace(device, app_version=version)
-    await gateway_of(request).heartbeat(device, Heartbeat(**beat))
+    await service_of(request).gateway.devices.heartbeat(device, Heartbeat(**beat))
     return device
 
 
@@ -159,12 +158,12 @@ def _json(data: Any, status: int = 200) -> Response:
 @router.post("/device", status_code=201)
 async def register(body: RegisterIn, request: Request) -> Response:
     account = await _registrant(request)
-    gateway = gateway_of(request)
+    service = service_of(request)
     name = (body.name or "").strip() or "Android phone"
-    device, token = await gateway.register_device(name, account=account)
-    await gateway.link_device(device)
+    device, token = await service.gateway.devices.register(name, account=account)
+    await service.link_device(device)
     if body.pushToken:
-        await gateway.set_push_token(device, body.pushToken)
+        await service.set_push_token(device, body.pushToken)
     maker, _, model = name.partition("/")
     beat: dict[str, Any] = {"manufacturer": maker[:100] or None, "model": model[:100] or None}
     if body.simCards is not None:
@@ -180,7 +179,7 @@ async def whoami(request: Request) -> Response:
     scheme, value = _credentials(request)
     if scheme == "bearer" and value:
         with contextlib.suppress(errors.Unauthorized):
-            device = await gateway_of(request).authenticate_device(value)
+            device = await service_of(request).gateway.devices.authenticate(value)
             out["device"] = {
                 "id": str(device.id),
                 "name": device.name,
@@ -194,9 +193,9 @@ async def whoami(request: Request) -> Response:
 async def patch_device(body: DevicePatchIn, request: Request, device: Phone) -> Response:
     if body.id != str(device.id):
         raise errors.Forbidden(f"device {body.id} is not the one this token belongs to")
-    gateway = gateway_of(request)
-    await gateway.link_device(device)
-    await gateway.set_push_token(
+    service = service_of(request)
+    await service.link_device(device)
+    await service.set_push_token(
         device, body.pushToken
     )  # absent = SSE_ONLY: forget the stale token
     await _seen(
@@ -214,7 +213,7 @@ async def pull(
     request: Request, device: Phone, order: Literal["lifo", "fifo"] = "lifo"
 ) -> Response:
     device = await _seen(request, device)
-    held = await gateway_of(request).pull_held(device, limit=PULL_LIMIT)
+    held = await service_of(request).pull_held(device, limit=PULL_LIMIT)
     can_cancel = wire.knows(device, wire.CANCELLING)
     work = [
         (m, c) for m, c in held if can_cancel or not c
@@ -268,37 +267,41 @@ def _cancelled(to: str, item: MessagePatchIn) -> bool:
     return (recipient.state if recipient is not None else item.state) == "Cancelled"
 
 
-def clamp(reports: list[Report], gateway: Gateway) -> list[Report]:
+def clamp(reports: list[Report], service: AppService) -> list[Report]:
     """A phone's clock may run ahead: no state is recorded as later than now."""
-    now = gateway.clock.now()
+    now = service.gateway.now()
     return [replace(r, at=min(r.at, now) if r.at is not None else None) for r in reports]
 
 
-async def apply_states(gateway: Gateway, device: Device, items: list[MessagePatchIn]) -> list[str]:
+async def apply_states(
+    service: AppService, device: Device, items: list[MessagePatchIn]
+) -> list[str]:
     """Applies the phone's state changes; returns the ids it named that are not its messages."""
     unknown: list[str] = []
     acks: list[int] = []
     reports: list[Report] = []
-    account = await gateway.account_of(device)
+    account = await service.gateway.accounts.get(device.account_id)
     for item in items:
         message_id = int(item.id) if item.id.isdigit() else None
         message = None
         if message_id is not None:
             with contextlib.suppress(errors.NotFound):
-                message = await gateway.get(message_id, account=account)
+                message = await service.gateway.messages.get(message_id, account=account)
         if message is None or message.device_id != device.id:
             unknown.append(item.id)
             continue
         acks.append(message.id)  # whatever its state, the phone has it
         if _cancelled(message.to, item):
-            await gateway.confirm_cancel(
+            await service.confirm_cancel(
                 device, message.id, at=wire.parse_time(item.states.get("Cancelled"))
             )
             continue
         reports.extend(_reports(message.id, message.to, item))
-    await gateway.acknowledge(device, acks)
+    await service.acknowledge(device, acks)
     if reports:
-        results: list[ReportResult] = await gateway.report(device, clamp(reports, gateway))
+        results: list[ReportResult] = await service.gateway.dispatch.report(
+            device, clamp(reports, service)
+        )
         for result in results:
             if not result.applied and result.detail and not result.detail.startswith("already"):
                 log.info(
@@ -316,7 +319,7 @@ async def patch_messages(items: list[MessagePatchIn], request: Request, device: 
     device = await _seen(request, device)
     if len(items) > 1000:
         raise errors.InvalidInput("at most 1000 message states at once")
-    unknown = await apply_states(gateway_of(request), device, items)
+    unknown = await apply_states(service_of(request), device, items)
     if unknown and len(unknown) == len(items):
         raise errors.NotFound(f"no message {', '.join(unknown[:10])} was given to this device")
     return Response(status_code=204)
@@ -326,23 +329,25 @@ async def patch_messages(items: list[MessagePatchIn], request: Request, device: 
 
 
 def hook_url(request: Request, secret: str) -> str:
-    app = getattr(request.app.state, "app", None)
-    public = (app.settings.public_url if app is not None else "") or str(request.base_url)
+    running = getattr(request.app.state, "app", None)
+    public = (running.settings.public_url if running is not None else "") or str(request.base_url)
     return f"{public.rstrip('/')}{PREFIX}/hooks/{secret}"
 
 
 @router.get("/webhooks")
 async def webhooks(request: Request, device: Phone) -> Response:
     device = await _seen(request, device)
-    gateway = gateway_of(request)
-    link = await gateway.link_device(device)
+    service = service_of(request)
+    link = await service.link_device(device)
     url = hook_url(request, link.hook_secret)
     out: list[dict[str, str | None]] = [
         {"id": f"smsgate-{event.replace(':', '-')}", "url": url, "event": event}
         for event in wire.OUR_EVENTS
         if wire.knows(device, wire.EVENTS[event])
     ]
-    for hook in await gateway.list_app_webhooks(account=await gateway.account_of(device)):
+    for hook in await service.list_webhooks(
+        account=await service.gateway.accounts.get(device.account_id)
+    ):
         known = hook.event in wire.EVENTS and wire.knows(device, wire.EVENTS[hook.event])
         if known and hook.device_id in (None, device.id):
             out.append(
@@ -359,11 +364,13 @@ async def webhooks(request: Request, device: Phone) -> Response:
 @router.get("/settings")
 async def settings(request: Request, device: Phone) -> Response:
     device = await _seen(request, device)
-    gateway = gateway_of(request)
-    link = await gateway.link_device(device)
+    service = service_of(request)
+    link = await service.link_device(device)
     if not wire.knows(device, wire.SETTINGS):
         return _json({})
-    stored = await gateway.get_app_settings(account=await gateway.account_of(device))
+    stored = await service.get_settings(
+        account=await service.gateway.accounts.get(device.account_id)
+    )
     return _json(wire.device_settings(device, stored, link.signing_key))
 
 
@@ -383,9 +390,9 @@ def frame(kind: str, data: dict[str, str] | None) -> bytes:
 
 @router.get("/events")
 async def events(request: Request, device: Phone) -> StreamingResponse:
-    gateway = gateway_of(request)
-    stream = gateway.hub.streams.open(device.account_id, device.id)
-    await gateway.stream_seen(device, open_=True)
+    service = service_of(request)
+    stream = service.gateway.dispatch.open_stream(device)
+    await service.stream_seen(device, open_=True)
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -394,16 +401,16 @@ async def events(request: Request, device: Phone) -> StreamingResponse:
                     await asyncio.wait_for(stream.woken.wait(), KEEPALIVE)
                 except TimeoutError:
                     yield b":keepalive\n\n"
-                    await gateway.stream_seen(device, open_=True)
+                    await service.stream_seen(device, open_=True)
                     continue
                 for kind, data in stream.take():
                     if wire.knows(device, wire.STREAM_EVENTS.get(kind, (99, 0, 0))):
                         yield frame(kind, data)
         finally:
-            gateway.hub.streams.close(stream)
-            if not gateway.connected(device):
+            service.gateway.dispatch.close_stream(stream)
+            if not service.gateway.dispatch.connected(device):
                 with contextlib.suppress(Exception):
-                    await gateway.stream_seen(device, open_=False)
+                    await service.stream_seen(device, open_=False)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
@@ -417,15 +424,15 @@ async def user_code(request: Request) -> Response:
     scheme, value = _credentials(request)
     if scheme != "basic" or not value:
         raise errors.Unauthorized("sign in with Basic login:password to get a code")
-    gateway = gateway_of(request)
-    account = await gateway.login(*_basic(value))
-    code, valid_until = await gateway.new_sign_in_code(account)
+    service = service_of(request)
+    account = await service.gateway.accounts.login(*_basic(value))
+    code, valid_until = await service.new_sign_in_code(account)
     return _json({"code": code, "validUntil": wire.stamp(valid_until)})
 
 
 @router.patch("/user/password", status_code=204)
 async def change_password(body: PasswordIn, request: Request, device: Phone) -> Response:
-    gateway = gateway_of(request)
-    account = await gateway.account_of(device)
-    await gateway.change_password(account, body.currentPassword, body.newPassword)
+    service = service_of(request)
+    account = await service.gateway.accounts.get(device.account_id)
+    await service.gateway.accounts.change_password(account, body.currentPassword, body.newPassword)
     return Response(status_code=204)

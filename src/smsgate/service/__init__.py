@@ -1,0 +1,75 @@
+"""Gateway: the one entry point every door, channel, worker and the CLI calls.
+
+A thin facade over the domain services, each written once:
+
+- `accounts`: accounts, passwords, API keys (`service/accounts.py`)
+- `messages`: send, read, cancel, delete outbound messages; why one waits (`service/messages.py`)
+- `devices`: phones, the simulated phone and channels; tokens, limits, state (`service/devices.py`)
+- `inbound`: what devices received (`service/inbound.py`)
+- `dispatch`: pull, report, sweeps, wake-ups and event streams (`service/dispatch.py`)
+
+Room beside them for contacts, campaigns, billing and webhooks: a new domain is one module here
+and one attribute below. Nothing outside this package touches a store, the hub, the clock or the
+policy: it calls an operation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from smsgate.core.clock import SystemClock
+from smsgate.dispatch.hub import Hub
+from smsgate.metrics import Metrics
+from smsgate.service.accounts import Accounts
+from smsgate.service.context import Context, Policy
+from smsgate.service.devices import Devices, DeviceState
+from smsgate.service.dispatch import Dispatch, Sweep
+from smsgate.service.inbound import InboundMessages, Received
+from smsgate.service.messages import MAX_BATCH, MAX_RECIPIENTS, Messages
+from smsgate.storage.directory import Directory
+from smsgate.storage.messages import MessageStore
+
+__all__ = [
+    "MAX_BATCH",
+    "MAX_RECIPIENTS",
+    "DeviceState",
+    "Gateway",
+    "Policy",
+    "Received",
+    "Sweep",
+]
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        store: MessageStore,
+        directory: Directory,
+        hub: Hub,
+        clock: SystemClock | None = None,
+        policy: Policy = Policy(),
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._ctx = Context(
+            store=store,
+            directory=directory,
+            hub=hub,
+            clock=clock or SystemClock(),
+            policy=policy,
+            metrics=metrics or Metrics(),
+        )
+        self.accounts = Accounts(self._ctx)
+        self.devices = Devices(self._ctx)
+        self.messages = Messages(self._ctx, devices=self.devices)
+        self.inbound = InboundMessages(self._ctx)
+        self.dispatch = Dispatch(self._ctx)
+
+    def now(self) -> datetime:
+        """The gateway's clock (a fake one in tests)."""
+        return self._ctx.clock.now()
+
+    @property
+    def default_region(self) -> str | None:
+        """How numbers without a country code are read (SMSGATE_DEFAULT_REGION)."""
+        return self._ctx.policy.default_region

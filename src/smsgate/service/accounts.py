@@ -1,0 +1,99 @@
+"""Accounts, passwords and API keys: who is calling."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from smsgate.core import accounts, errors
+from smsgate.core.accounts import Account, ApiKey
+from smsgate.service.context import Context
+
+MIN_PASSWORD = 8
+
+
+class Accounts:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._hasher = PasswordHasher()
+        self._keys: dict[str, tuple[Account, float]] = {}  # key hash -> account, until
+
+    async def create(self, email: str, password: str, *, is_admin: bool = False) -> Account:
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 320:
+            raise errors.InvalidInput(f"{email!r} is not an email address")
+        _check_password(password)
+        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        return await self._ctx.directory.add_account(
+            email=email, password_hash=password_hash, is_admin=is_admin, now=self._ctx.clock.now()
+        )
+
+    async def get(self, account_id: int) -> Account:
+        return await self._ctx.directory.get_account(account_id)
+
+    async def list_all(self) -> list[Account]:
+        return await self._ctx.directory.list_accounts()
+
+    async def count(self) -> int:
+        return await self._ctx.directory.count_accounts()
+
+    async def login(self, email: str, password: str) -> Account:
+        found = await self._ctx.directory.find_account_by_email(email.strip().lower())
+        if found is None:
+            raise errors.Unauthorized("wrong email or password")
+        account, password_hash = found
+        try:
+            await asyncio.to_thread(self._hasher.verify, password_hash, password)
+        except (VerifyMismatchError, InvalidHashError):
+            raise errors.Unauthorized("wrong email or password") from None
+        return account
+
+    async def set_password(self, account: Account, password: str) -> None:
+        _check_password(password)
+        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        await self._ctx.directory.set_password(account.id, password_hash)
+
+    async def change_password(self, account: Account, current: str, new: str) -> None:
+        await self.login(account.email, current)
+        await self.set_password(account, new)
+
+    async def create_key(self, account: Account, name: str = "default") -> tuple[ApiKey, str]:
+        secret = accounts.new_secret(accounts.KEY_PREFIX)
+        key = await self._ctx.directory.add_key(
+            account_id=account.id,
+            name=name.strip() or "default",
+            prefix=accounts.shown_prefix(secret),
+            key_hash=accounts.secret_hash(secret),
+            now=self._ctx.clock.now(),
+        )
+        return key, secret
+
+    async def list_keys(self, account: Account) -> list[ApiKey]:
+        return await self._ctx.directory.list_keys(account.id)
+
+    async def revoke_key(self, account: Account, key_id: int) -> ApiKey:
+        key = await self._ctx.directory.revoke_key(account.id, key_id, now=self._ctx.clock.now())
+        self._keys.clear()
+        return key
+
+    async def authenticate(self, secret: str | None) -> Account:
+        """The account an API key belongs to; raises Unauthorized."""
+        if not secret:
+            raise errors.Unauthorized("an API key is required")
+        key_hash = accounts.secret_hash(secret.strip())
+        cached = self._keys.get(key_hash)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        account = await self._ctx.directory.find_account_by_key(key_hash)
+        if account is None:
+            raise errors.Unauthorized("the API key is wrong or revoked")
+        self._keys[key_hash] = (account, time.monotonic() + self._ctx.policy.key_cache_ttl)
+        return account
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise errors.InvalidInput(f"the password needs at least {MIN_PASSWORD} characters")

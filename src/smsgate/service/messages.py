@@ -1,0 +1,217 @@
+"""Outbound messages: accept (one, many), read, cancel, delete, and why one waits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from smsgate.core import errors, numbers, routing, segments
+from smsgate.core.accounts import Account
+from smsgate.core.devices import Device
+from smsgate.core.messages import Message, MessageFilter, NewMessage, Page, Priority, State
+from smsgate.core.requests import SendRequest
+from smsgate.service.context import Context
+from smsgate.service.devices import Devices
+
+MAX_RECIPIENTS = 10_000
+MAX_BATCH = 100_000
+
+# asked when a cancel finds the message on a device: a phone that can cancel is asked to, and the
+# answer is the message as it then stands (None: no such phone holds it, the cancel is refused)
+Canceller = Callable[[int, Account], Awaitable[Message | None]]
+
+
+class Messages:
+    def __init__(self, ctx: Context, *, devices: Devices) -> None:
+        self._ctx = ctx
+        self._devices = devices
+        self._cancellers: list[Canceller] = []
+
+    def add_canceller(self, canceller: Canceller) -> None:
+        """A door whose phones can drop work they hold (the SMSGate app) registers how to ask them."""
+        self._cancellers.append(canceller)
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def send(self, request: SendRequest, *, account: Account) -> list[Message]:
+        """One message per recipient; all accepted and durable, or none."""
+        news = await self._prepare(account, [request])
+        return await self._accept(news)
+
+    async def send_batch(
+        self, requests: Sequence[SendRequest], *, account: Account
+    ) -> list[Message]:
+        """Many different messages; validated first, so one bad entry writes nothing."""
+        if not requests:
+            raise errors.InvalidInput("the batch is empty")
+        if len(requests) > MAX_BATCH:
+            raise errors.InvalidInput(f"a batch holds at most {MAX_BATCH} messages")
+        news = await self._prepare(account, requests)
+        return await self._accept(news)
+
+    async def _accept(self, news: list[NewMessage]) -> list[Message]:
+        store = self._ctx.store
+        stored = await (store.add(news) if len(news) <= 100 else store.add_many(news))
+        self._ctx.hub.notify_many(
+            (m.account_id, m.device_id) for m in stored if m.queued_at is not None
+        )
+        self._ctx.metrics.accepted.inc(len(stored))
+        return stored
+
+    async def _prepare(self, account: Account, requests: Sequence[SendRequest]) -> list[NewMessage]:
+        now = self._ctx.clock.now()
+        devices = await self._named_devices(account, requests)
+        news: list[NewMessage] = []
+        for index, request in enumerate(requests):
+            try:
+                news.extend(self._validate(account, request, devices, now))
+            except errors.GatewayError as exc:
+                if len(requests) > 1:
+                    exc.context.setdefault("index", index)
+                    exc.detail = f"message {index}: {exc.detail}"
+                raise
+        return news
+
+    async def _named_devices(
+        self, account: Account, requests: Sequence[SendRequest]
+    ) -> dict[int, Device]:
+        wanted = {d for r in requests for d in r.devices}
+        if not wanted:
+            return {}
+        listed = await self._devices.list(account=account, archived=None, ids=sorted(wanted))
+        found = {d.id: d for d in listed}
+        for device_id in sorted(wanted):
+            device = found.get(device_id)
+            if device is None:
+                raise errors.InvalidDevice(f"device {device_id} does not exist in this account")
+            if not device.can_send:
+                state = "archived" if device.archived else "disabled"
+                raise errors.InvalidDevice(f"device {device_id} is {state}")
+        return found
+
+    def _validate(
+        self, account: Account, request: SendRequest, devices: dict[int, Device], now: datetime
+    ) -> list[NewMessage]:
+        if not request.to:
+            raise errors.InvalidNumber("no recipient given")
+        if len(request.to) > MAX_RECIPIENTS:
+            raise errors.InvalidInput(f"at most {MAX_RECIPIENTS} recipients per message")
+        text, encoded = segments.checked(request.text)
+        send_at, valid_until = self._times(request, now)
+        if request.sim_slot is not None and not 1 <= request.sim_slot <= 8:
+            raise errors.InvalidInput(
+                f"SIM slot {request.sim_slot} does not exist (slots are 1 to 8)"
+            )
+        if request.reference is not None and len(request.reference) > 100:
+            raise errors.InvalidInput("a reference has at most 100 characters")
+        news = []
+        for raw in dict.fromkeys(request.to):
+            number = numbers.parse(raw, self._ctx.policy.default_region)
+            news.append(
+                NewMessage(
+                    account_id=account.id,
+                    to=number.e164,
+                    to_original=number.original,
+                    country=number.country,
+                    text=text,
+                    encoding=encoded.encoding,
+                    segments=encoded.segments,
+                    priority=request.priority,
+                    devices=request.devices,
+                    sim_slot=request.sim_slot,
+                    reference=request.reference,
+                    send_at=send_at,
+                    valid_until=valid_until,
+                    created_at=now,
+                )
+            )
+        return news
+
+    def _times(self, request: SendRequest, now: datetime) -> tuple[datetime | None, datetime]:
+        send_at = request.send_at
+        if send_at is not None:
+            if send_at.tzinfo is None:
+                raise errors.InvalidInput("the send time needs a timezone")
+            if send_at < now - timedelta(seconds=60):  # a minute of clock skew is forgiven
+                raise errors.SendTimeInPast(f"the send time {send_at.isoformat()} is in the past")
+            if send_at <= now:
+                send_at = None
+        start = send_at or now
+        try:
+            valid_until = request.valid_until or start + (
+                request.valid_for or self._ctx.policy.default_validity
+            )
+        except OverflowError:
+            raise errors.InvalidInput(
+                f"the send time {start.isoformat()} is too far ahead"
+            ) from None
+        if valid_until.tzinfo is None:
+            raise errors.InvalidInput("the validity end needs a timezone")
+        if valid_until <= start:
+            raise errors.InvalidInput("the message would expire before it could be sent")
+        return send_at, valid_until
+
+    # --- reading and changing messages --------------------------------------------------------
+
+    async def get(self, message_id: int, *, account: Account) -> Message:
+        return await self._ctx.store.get(account.id, message_id)
+
+    async def list(self, f: MessageFilter, *, account: Account) -> Page[Message]:
+        return await self._ctx.store.list(account.id, f)
+
+    async def cancel(self, message_id: int, *, account: Account) -> Message:
+        """Cancels a message no device has; a phone that can cancel is asked to (it stays leased)."""
+        try:
+            return await self._ctx.store.cancel(account.id, message_id, now=self._ctx.clock.now())
+        except errors.Conflict:
+            for canceller in self._cancellers:
+                asked = await canceller(message_id, account)
+                if asked is not None:
+                    return asked
+            raise
+
+    async def cancel_matching(self, f: MessageFilter, *, account: Account) -> Sequence[Message]:
+        return await self._ctx.store.cancel_matching(account.id, f, now=self._ctx.clock.now())
+
+    async def delete(self, message_id: int, *, account: Account) -> Message:
+        return await self._ctx.store.delete(account.id, message_id)
+
+    async def delete_matching(self, f: MessageFilter, *, account: Account) -> Sequence[Message]:
+        return await self._ctx.store.delete_matching(account.id, f)
+
+    # --- why a message waits ------------------------------------------------------------------
+
+    async def why(self, message_id: int, *, account: Account) -> tuple[routing.Waiting | None, str]:
+        """Why a message has not gone out yet: None once a device has it (or it is final)."""
+        message = await self._ctx.store.get(account.id, message_id)
+        now = self._ctx.clock.now()
+        if message.state is State.SCHEDULED:
+            when = message.send_at.isoformat() if message.send_at else "?"
+            return routing.Waiting.SCHEDULED, f"scheduled for {when}"
+        if message.state is not State.QUEUED:
+            return None, f"the message is {message.state}"
+        if message.next_attempt_at and message.next_attempt_at > now:
+            return (
+                routing.Waiting.RETRY_BACKOFF,
+                f"retrying after {message.next_attempt_at.isoformat()} ({message.reason})",
+            )
+        candidates = await self._devices.list(
+            account=account, archived=None, ids=message.devices or None
+        )
+        if not candidates:
+            return routing.Waiting.NO_DEVICE, "the account has no device that could send it"
+        states = [await self._devices.state_of(d) for d in candidates]
+        urgent = message.priority >= Priority.URGENT and self._ctx.policy.urgent_bypasses_pace
+        reasons = {
+            s.device.id: routing.device_waiting(
+                s.device, s.queue.usage, now=now, online=s.online, urgent=urgent
+            )
+            for s in states
+        }
+        ready = [i for i, r in reasons.items() if r is routing.Waiting.READY]
+        if ready:
+            return routing.Waiting.READY, f"device {ready[0]} will take it at its next pull"
+        order = routing.WAITING_ORDER
+        worst = min(reasons.values(), key=lambda r: order.index(r) if r in order else 99)
+        detail = ", ".join(f"device {i}: {r}" for i, r in reasons.items())
+        return worst, detail
