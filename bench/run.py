@@ -39,7 +39,7 @@ PACKAGES = [
     "asyncpg",
     "orjson",
 ]
-SCENARIOS = ["sends", "batch", "wake", "dispatch", "listings"]
+SCENARIOS = ["sends", "batch", "wake", "dispatch", "listings", "journey"]
 QUICK = Config(
     runs=1,
     clients=(1, 16),
@@ -53,6 +53,18 @@ QUICK = Config(
     dispatch_timeout=60,
     listing_rows=(20_000,),
     listing_queries=20,
+    journey_requests=100,
+    journey_clients=8,
+    journey_seconds=10,
+    journey_routes=("native", "semysms"),
+    journey_warmup=0,
+    journey_idle=10,
+    journey_kannel=False,
+    journey_env=(
+        ("SMSGATE_SIM_SENT_AFTER", "0.05"),
+        ("SMSGATE_SIM_DELIVERED_AFTER", "0.05"),
+        ("SMSGATE_SIM_REPLY_AFTER", "0.05"),
+    ),
 )
 
 
@@ -91,6 +103,14 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
         "--ten-million", action="store_true", help="also list at 10,000,000 rows (slow to load)"
     )
     p.add_argument("--listing-queries", type=int, help="queries per filter per run; default 200")
+    p.add_argument("--journey-requests", type=int, help="sends per journey run; default 20000")
+    p.add_argument("--journey-clients", type=int, help="connections for the journey; default 32")
+    p.add_argument(
+        "--journey-seconds", type=float, help="the journey's load stops after this; default 30"
+    )
+    p.add_argument("--journey-routes", help="comma list of native, any, semysms; default all three")
+    p.add_argument("--journey-workers", type=int, help="`serve --workers N` for the journey")
+    p.add_argument("--no-kannel", action="store_true", help="journey without Kannel beside it")
     p.add_argument("--loadgen", choices=["auto", "wrk", "asyncio"], default="auto")
     p.add_argument(
         "--no-framework-ceiling", action="store_true", help="skip the FastAPI-only reference server"
@@ -118,9 +138,20 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
             "dispatch_pull",
             "listing_rows",
             "listing_queries",
+            "journey_requests",
+            "journey_clients",
+            "journey_seconds",
+            "journey_workers",
         )
         if getattr(args, name) is not None
     }
+    if args.journey_routes:
+        routes = tuple(x.strip() for x in args.journey_routes.split(",") if x.strip())
+        if set(routes) - {"native", "any", "semysms"}:
+            p.error(f"unknown journey route in {args.journey_routes!r}")
+        changes["journey_routes"] = routes
+    if args.no_kannel:
+        changes["journey_kannel"] = False
     if args.ten_million:
         changes["listing_rows"] = (*changes.get("listing_rows", cfg.listing_rows), 10_000_000)
     generator = args.loadgen if args.loadgen != "auto" else ("wrk" if wrk_path() else "asyncio")
@@ -216,6 +247,8 @@ def fmt(value: float, kind: str) -> str:
         return f"{value:,.0f}"
     if kind == "mb":
         return f"{value:,.0f}"
+    if kind == "s":
+        return f"{value:.2f}"
     return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 100 else f"{value:,.0f}"
 
 
@@ -224,7 +257,7 @@ def ratio(value: float, ceiling: float, kind: str) -> str:
         return ""
     if kind == "rate":
         return f"{value / ceiling:.0%}"
-    if kind == "ms":
+    if kind in ("ms", "s"):
         return f"{value / ceiling:,.1f}x"
     return ""
 
@@ -261,7 +294,10 @@ LEGEND = (
     "SemySMS rows: the same GET sms.php request); 2 = a raw "
     "executemany of the same rows into the same schema in transactions of the same size, as durable (SQLite "
     "synchronous as the gateway; PostgreSQL asyncpg); 3 = an asyncio.Event set and awaited in-process (uvloop). "
-    "4: 'pull' is one long-poll request that came back with work (wait=1) - the time from asking to holding it."
+    "4: 'pull' is one long-poll request that came back with work (wait=1) - the time from asking to holding it. "
+    "7 = the journey (bench/journey.py): the default install, simulated phone on, replies on, through the peers' "
+    "loadgen.py; its ceiling column is Kannel 1.4.5 (SMPP to the peers' fake operator) measured in the same run "
+    "through the same load generator, its ratio the share of Kannel's rate (or how many times Kannel's ms)."
 )
 
 
@@ -294,11 +330,19 @@ async def main_async(args: argparse.Namespace, cfg: Config) -> int:
         ("wake", scenarios.device_wake),
         ("dispatch", scenarios.dispatch),
         ("listings", scenarios.listings),
+        ("journey", scenarios.journey_scenario),
     ]
     first = commit()
     for name, step in steps:
         if name not in cfg.only:
             continue
+        if name == "journey":
+            log("journey: Kannel beside it")
+            try:
+                await scenarios.kannel_journey(cfg, results)
+            except Exception as exc:
+                log(f"journey Kannel FAILED: {exc!r}")
+                results.note(f"journey Kannel failed: {type(exc).__name__}: {str(exc)[:300]}")
         for backend in backends:
             now = (
                 commit()

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import orjson
 
-from bench import bulk
+from bench import bulk, journey
 from bench.client import Answer, Connection, connect, encode, expect
 from bench.load import NATIVE, SEMYSMS, SEND_BODY, Route, percentile, send_load, summarise
 from bench.server import HOST, Backend, Database, ceiling_server, fresh_gateway, start_gateway
@@ -38,7 +38,16 @@ class Config:
     listing_rows: tuple[int, ...] = (1_000_000,)
     listing_queries: int = 200
     ceiling_framework: bool = True
-    only: frozenset[str] = frozenset({"sends", "batch", "wake", "dispatch", "listings"})
+    journey_requests: int = 20_000
+    journey_clients: int = 32
+    journey_seconds: float = 30.0  # the load generator stops here even if not all were sent
+    journey_routes: tuple[str, ...] = ("native", "any", "semysms")
+    journey_warmup: int = 200
+    journey_idle: float = 20.0  # the drain gives up when nothing moved for this long
+    journey_workers: int | None = None  # `serve --workers N`; None = serve's default
+    journey_kannel: bool = True
+    journey_env: tuple[tuple[str, str], ...] = ()  # extra SMSGATE_* for the server
+    only: frozenset[str] = frozenset({"sends", "batch", "wake", "dispatch", "listings", "journey"})
 
 
 @dataclass
@@ -516,3 +525,89 @@ async def listings(backend: Backend, cfg: Config, out: Results) -> None:
                 gw.process.stop()
         finally:
             await database.drop()
+
+
+# --- 7. the journey ---------------------------------------------------------------------------------
+
+
+def _journey_rows(out: Results, scenario: str, column: str, o: journey.Outcome) -> None:
+    out.add(scenario, "accepted msg/s", "rate", column, o.rate)
+    out.add(scenario, "p50 ms", "ms", column, o.p50_ms)
+    out.add(scenario, "p99 ms", "ms", column, o.p99_ms)
+    out.add(scenario, "reached sent, msg/s", "rate", column, o.sent_rate)
+    out.add(scenario, "last answer -> last sent, s", "s", column, o.drain_lag_s)
+    out.add(scenario, "CPU ms per message, whole journey", "ms", column, o.cpu_ms)
+    if o.db_cpu_ms is not None:
+        out.add(scenario, "+ PostgreSQL server CPU ms per message", "ms", column, o.db_cpu_ms)
+
+
+def _journey_log(name: str, run: int, o: journey.Outcome) -> None:
+    log(
+        f"{name} journey run {run}: {o.accepted} accepted at {o.rate:.0f}/s p50 {o.p50_ms:.1f} "
+        f"p99 {o.p99_ms:.1f} ms; {o.sent} sent ({o.sent_rate or 0:.0f}/s, last {o.drain_lag_s or 0:.2f} s "
+        f"after the last answer), {o.delivered} delivered, {o.replies} replies ({o.why}); "
+        f"CPU {o.cpu_ms or 0:.2f} ms/msg"
+        + (f" + PostgreSQL {o.db_cpu_ms:.2f}" if o.db_cpu_ms else "")
+        + (f"; {o.errors} errors {o.error_kinds}" if o.errors else "")
+    )
+
+
+def _journey_notes(out: Results, name: str, o: journey.Outcome, seconds: float) -> None:
+    if o.errors:
+        out.note(f"{name} journey: {o.errors} requests failed {o.error_kinds}")
+    if o.why != "complete":
+        out.note(
+            f"{name} journey: {o.why} ({o.sent} sent, {o.delivered} delivered of {o.accepted})"
+        )
+
+
+async def kannel_journey(cfg: Config, out: Results) -> None:
+    """Kannel through the same load generator: the ceiling column of every journey row."""
+    if not cfg.journey_kannel:
+        return
+    if not journey.kannel_available():
+        out.note("journey: Kannel not measured (/usr/sbin/bearerbox or the peers' harness missing)")
+        return
+    async with journey.kannel() as k:
+        for run in range(1, cfg.runs + 1):
+            o = await journey.measure_kannel(
+                k,
+                requests=cfg.journey_requests,
+                clients=cfg.journey_clients,
+                max_seconds=cfg.journey_seconds,
+                warmup=1000 if run == 1 else 0,
+                idle=cfg.journey_idle,
+                run=run,
+            )
+            _journey_log("Kannel", run, o)
+            _journey_notes(out, "Kannel", o, cfg.journey_seconds)
+            for route in cfg.journey_routes:
+                _journey_rows(out, f"{SCENARIO_PREFIX}, {journey.ROUTES[route].name}", CEILING, o)
+
+
+SCENARIO_PREFIX = journey.SCENARIO
+
+
+async def journey_scenario(backend: Backend, cfg: Config, out: Results) -> None:
+    if journey.peers_dir() is None:
+        out.note("journey skipped: the peers' loadgen.py was not found (set SMSGATE_PEERS_DIR)")
+        return
+    for run in range(1, cfg.runs + 1):
+        for name in cfg.journey_routes:
+            route = journey.ROUTES[name]
+            o = await journey.measure_gateway(
+                backend,
+                route,
+                requests=cfg.journey_requests,
+                clients=cfg.journey_clients,
+                max_seconds=cfg.journey_seconds,
+                warmup=cfg.journey_warmup,
+                idle=cfg.journey_idle,
+                workers=cfg.journey_workers,
+                env=dict(cfg.journey_env),
+                run=run,
+            )
+            label = f"{backend.name} {name}"
+            _journey_log(label, run, o)
+            _journey_notes(out, label, o, cfg.journey_seconds)
+            _journey_rows(out, f"{SCENARIO_PREFIX}, {route.name}", backend.name, o)

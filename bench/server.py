@@ -218,14 +218,22 @@ KEY = re.compile(r"API key\s+(sg_\S+)")
 SIMULATOR = re.compile(r"simulated phone\s+device\s+(\d+)")
 
 
-async def start_gateway(database: Database, *, fresh: bool = True) -> Gateway:
-    """Starts `smsgate serve`; on a fresh database, reads the admin key and archives the simulator."""
+async def start_gateway(
+    database: Database,
+    *,
+    fresh: bool = True,
+    keep_simulator: bool = False,
+    workers: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Gateway:
+    """Starts `smsgate serve`; on a fresh database, reads the admin key and archives the simulator
+    (unless `keep_simulator`: the journey sends through it)."""
     port = free_port()
+    command = [*smsgate_command(), "serve", "--host", HOST, "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     process = Process(
-        [*smsgate_command(), "serve", "--host", HOST, "--port", str(port)],
-        database.env(),
-        database.directory,
-        f"smsgate-{port}",
+        command, {**database.env(), **(env or {})}, database.directory, f"smsgate-{port}"
     )
     try:
         await wait_ready(process, port)
@@ -239,7 +247,7 @@ async def start_gateway(database: Database, *, fresh: bool = True) -> Gateway:
             key = found.group(1)
             device = SIMULATOR.search(process.output())
             simulator_id = int(device.group(1)) if device else None
-            if simulator_id is not None:
+            if simulator_id is not None and not keep_simulator:
                 conn = await connect(HOST, port)
                 try:
                     expect(
