@@ -257,7 +257,7 @@ def ratio(value: float, ceiling: float, kind: str) -> str:
         return ""
     if kind == "rate":
         return f"{value / ceiling:.0%}"
-    if kind in ("ms", "s"):
+    if kind == "ms":
         return f"{value / ceiling:,.1f}x"
     return ""
 
