@@ -38,7 +38,7 @@ def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
         "5",
     ]
     done = subprocess.run(
-        command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=120
+        command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
@@ -51,6 +51,8 @@ def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
         "4 dispatch",
         "5 listings",
         "6 memory",
+        "7 journey, native POST naming the phone",
+        "7 journey, SemySMS sms.php?device=N",
     ):
         assert f"| {scenario} |" in out, out[-3000:]
     assert "Python " in out and "cores" in out
@@ -59,6 +61,10 @@ def test_the_bench_suite_runs_at_tiny_sizes_and_prints_its_table() -> None:
     assert not [
         x for x in out.splitlines() if x.startswith("note: sqlite semysms:") and "failed" in x
     ], out[-3000:]
+    # the journey: every accepted message sent, delivered and answered, no request refused
+    assert not [x for x in out.splitlines() if x.startswith("note: sqlite") and "journey" in x], (
+        out[-3000:]
+    )
 
 
 async def test_the_lease_benchmark_runs(capsys) -> None:
