@@ -85,6 +85,10 @@ class App:
     async def _listen(self) -> None:
         await notify.listen(self.db.url, self.gateway.dispatch.wake)
 
+    async def schema_revision(self) -> str | None:
+        """The database's migration revision (None before the first)."""
+        return await migrate.current(self.db)
+
     async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()

@@ -24,7 +24,6 @@ from smsgate.core.accounts import Account
 from smsgate.core.devices import Kind
 from smsgate.core.messages import MessageFilter, Priority, State
 from smsgate.core.requests import SendRequest
-from smsgate.storage import migrate
 
 cli = typer.Typer(help="smsgate: a self-hosted SMS gateway.", no_args_is_help=True)
 accounts_cli = typer.Typer(
@@ -353,7 +352,7 @@ def db_upgrade() -> None:
     """Apply the schema migrations (serve does this by itself on start)."""
 
     async def work(app: application.App) -> None:
-        console.print(f"database at revision {await migrate.current(app.db)}")
+        console.print(f"database at revision {await app.schema_revision()}")
 
     run(work)
 

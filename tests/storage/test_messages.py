@@ -77,7 +77,7 @@ async def test_concurrent_adds_get_distinct_ids_and_are_all_stored(
     assert len(ids) == len(set(ids)) == 600
     for i, batch in enumerate(results):  # each caller gets its own rows back, in order
         assert [m.text for m in batch] == [f"m{i}", f"n{i}"]
-    page = await store.list(owner, MessageFilter(limit=1000))
+    page = await store.list_page(owner, MessageFilter(limit=1000))
     assert {m.id: m.text for m in page.items} == {m.id: m.text for batch in results for m in batch}
 
 
@@ -91,7 +91,7 @@ async def test_one_failing_caller_does_not_sink_the_others(
     assert _foreign_key_error(results[25])
     stored = [r for r in results if not isinstance(r, BaseException)]
     assert len(stored) == 50
-    texts = {m.text for m in (await store.list(owner, MessageFilter(limit=1000))).items}
+    texts = {m.text for m in (await store.list_page(owner, MessageFilter(limit=1000))).items}
     assert texts == {
         f"good {i}" for i in range(50)
     }  # the bad caller's partner row is not there either
@@ -136,7 +136,7 @@ async def test_listing_filters_each_narrow(
     await store.cancel(owner, c.id, now=T0)
 
     async def ids(**f: Any) -> list[int]:
-        return [m.id for m in (await store.list(owner, MessageFilter(**f))).items]
+        return [m.id for m in (await store.list_page(owner, MessageFilter(**f))).items]
 
     assert await ids() == [c.id, b.id, a.id]
     assert await ids(ascending=True) == [a.id, b.id, c.id]
@@ -165,13 +165,13 @@ async def test_cursor_pagination_walks_every_message_once(
     seen: list[int] = []
     cursor: int | None = None
     while True:
-        page = await store.list(owner, MessageFilter(limit=10, before_id=cursor))
+        page = await store.list_page(owner, MessageFilter(limit=10, before_id=cursor))
         seen.extend(m.id for m in page.items)
         if page.next_before_id is None:
             break
         cursor = page.next_before_id
     assert seen == sorted((m.id for m in added), reverse=True)
-    exact = await store.list(owner, MessageFilter(limit=53))
+    exact = await store.list_page(owner, MessageFilter(limit=53))
     assert len(exact.items) == 53 and exact.next_before_id is None
 
 
@@ -181,7 +181,7 @@ async def test_get_is_scoped_by_account(gateway_app: application.App, store: Mes
     assert (await store.get(owner, message.id)).id == message.id
     with pytest.raises(errors.NotFound):
         await store.get(other, message.id)
-    assert (await store.list(other, MessageFilter())).items == []
+    assert (await store.list_page(other, MessageFilter())).items == []
 
 
 # --- leasing ---------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ async def test_concurrent_leases_hand_each_message_to_exactly_one_device(
     everything = [i for ids in got.values() for i in ids]
     assert sorted(everything) == sorted(added)  # every message leased, none twice
     for phone, ids in got.items():
-        for m in (await store.list(owner, MessageFilter(ids=tuple(ids), limit=1000))).items:
+        for m in (await store.list_page(owner, MessageFilter(ids=tuple(ids), limit=1000))).items:
             assert (m.state, m.device_id, m.attempts) == (State.LEASED, phone, 1)
 
 
@@ -339,7 +339,7 @@ async def test_messages_past_validity_expire_and_are_not_leased(
     now = T0 + timedelta(minutes=5)
     assert await lease(gateway_app, phone, now=now) == [fine.id]  # the late one is not handed out
     assert sorted(await store.expire(now=now)) == [(owner, None), (owner, None)]
-    after = {m.id: m for m in (await store.list(owner, MessageFilter())).items}
+    after = {m.id: m for m in (await store.list_page(owner, MessageFilter())).items}
     assert after[late.id].state is State.EXPIRED and after[late.id].expired_at == now
     assert after[scheduled.id].state is State.EXPIRED
     assert after[in_flight.id].state is State.LEASED  # a device has it: its report decides
@@ -385,9 +385,9 @@ async def test_cancel_matching_leaves_what_a_device_holds(
     taken = await lease(gateway_app, phone, limit=2)
     cancelled = await store.cancel_matching(owner, MessageFilter(), now=T0)
     assert sorted(m.id for m in cancelled) == sorted(m.id for m in added if m.id not in taken)
-    assert {m.state for m in (await store.list(owner, MessageFilter(ids=tuple(taken)))).items} == {
-        State.LEASED
-    }
+    assert {
+        m.state for m in (await store.list_page(owner, MessageFilter(ids=tuple(taken)))).items
+    } == {State.LEASED}
 
 
 async def test_delete_refuses_messages_in_flight(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import IntEnum, StrEnum, auto
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from smsgate.core import errors
 
@@ -171,7 +171,8 @@ class Message:
 
     def moved_to(self, state: State, *, at: datetime, reason: Reason | None = None) -> Message:
         check_move(self.state, state)
-        return replace(self, state=state, reason=reason, **{STAMP[state]: at})
+        stamped: dict[str, Any] = {STAMP[state]: at}
+        return replace(self, state=state, reason=reason, **stamped)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -173,7 +173,8 @@ def backoff(
     attempt: int, *, base: timedelta = timedelta(seconds=10), cap: timedelta = timedelta(minutes=10)
 ) -> timedelta:
     """How long a message waits before its next try after `attempt` failed tries: 10 s, 20 s, 40 s..."""
-    return min(cap, base * (2 ** max(0, attempt - 1)))
+    waited: timedelta = base * (2 ** max(0, attempt - 1))
+    return min(cap, waited)
 
 
 def parse_time(text: str) -> time:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -125,7 +126,7 @@ class Devices:
         device = await self._ctx.directory.get_device(account.id, device_id)
         return await self.state_of(device)
 
-    async def states(self, *, account: Account | None = None) -> list[DeviceState]:
+    async def states(self, *, account: Account | None = None) -> builtins.list[DeviceState]:
         """Every live device's state (of one account, or of all: for the metrics)."""
         found = await self._ctx.directory.list_devices(
             account.id if account else None, archived=False
@@ -142,8 +143,8 @@ class Devices:
     async def refresh_gauges(self) -> None:
         """The metrics' gauges: stored messages by status, each live device's queue and readiness."""
         m = self._ctx.metrics
-        for state, n in (await self._ctx.store.count()).items():
-            m.messages.labels(state.value).set(n)
+        for status, n in (await self._ctx.store.count()).items():
+            m.messages.labels(status.value).set(n)
         for gauge in (
             m.device_queued,
             m.device_leased,

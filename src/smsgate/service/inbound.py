@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,7 +21,7 @@ class InboundMessages:
 
     def prepare(
         self, device: Device, items: Sequence[Received], *, lenient: bool = False
-    ) -> list[NewInbound]:
+    ) -> builtins.list[NewInbound]:
         """What a device received, checked; `lenient` drops entries without a sender instead."""
         now = self._ctx.clock.now()
         news = []
@@ -41,7 +42,7 @@ class InboundMessages:
             )
         return news
 
-    async def receive(self, device: Device, items: Sequence[Received]) -> list[Inbound]:
+    async def receive(self, device: Device, items: Sequence[Received]) -> builtins.list[Inbound]:
         """Inbound SMS a device got: (sender, text, received_at, sim_slot)."""
         news = self.prepare(device, items)
         stored = await self._ctx.directory.add_inbound(news, now=self._ctx.clock.now())

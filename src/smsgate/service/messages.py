@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ class Messages:
     def __init__(self, ctx: Context, *, devices: Devices) -> None:
         self._ctx = ctx
         self._devices = devices
-        self._cancellers: list[Canceller] = []
+        self._cancellers: builtins.list[Canceller] = []
 
     def add_canceller(self, canceller: Canceller) -> None:
         """A door whose phones can drop work they hold (the SMSGate app) registers how to ask them."""
@@ -33,14 +34,14 @@ class Messages:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def send(self, request: SendRequest, *, account: Account) -> list[Message]:
+    async def send(self, request: SendRequest, *, account: Account) -> builtins.list[Message]:
         """One message per recipient; all accepted and durable, or none."""
         news = await self._prepare(account, [request])
         return await self._accept(news)
 
     async def send_batch(
         self, requests: Sequence[SendRequest], *, account: Account
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """Many different messages; validated first, so one bad entry writes nothing."""
         if not requests:
             raise errors.InvalidInput("the batch is empty")
@@ -49,7 +50,7 @@ class Messages:
         news = await self._prepare(account, requests)
         return await self._accept(news)
 
-    async def _accept(self, news: list[NewMessage]) -> list[Message]:
+    async def _accept(self, news: builtins.list[NewMessage]) -> builtins.list[Message]:
         store = self._ctx.store
         stored = await (store.add(news) if len(news) <= 100 else store.add_many(news))
         self._ctx.hub.notify_many(
@@ -58,10 +59,12 @@ class Messages:
         self._ctx.metrics.accepted.inc(len(stored))
         return stored
 
-    async def _prepare(self, account: Account, requests: Sequence[SendRequest]) -> list[NewMessage]:
+    async def _prepare(
+        self, account: Account, requests: Sequence[SendRequest]
+    ) -> builtins.list[NewMessage]:
         now = self._ctx.clock.now()
         devices = await self._named_devices(account, requests)
-        news: list[NewMessage] = []
+        news: builtins.list[NewMessage] = []
         for index, request in enumerate(requests):
             try:
                 news.extend(self._validate(account, request, devices, now))
@@ -91,7 +94,7 @@ class Messages:
 
     def _validate(
         self, account: Account, request: SendRequest, devices: dict[int, Device], now: datetime
-    ) -> list[NewMessage]:
+    ) -> builtins.list[NewMessage]:
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
         if len(request.to) > MAX_RECIPIENTS:
@@ -157,7 +160,7 @@ class Messages:
         return await self._ctx.store.get(account.id, message_id)
 
     async def list(self, f: MessageFilter, *, account: Account) -> Page[Message]:
-        return await self._ctx.store.list(account.id, f)
+        return await self._ctx.store.list_page(account.id, f)
 
     async def cancel(self, message_id: int, *, account: Account) -> Message:
         """Cancels a message no device has; a phone that can cancel is asked to (it stays leased)."""

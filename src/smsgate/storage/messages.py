@@ -194,7 +194,7 @@ class MessageStore:
             raise errors.NotFound(f"message {message_id} not found")
         return message
 
-    async def list(self, account_id: int, f: MessageFilter) -> Page[Message]:
+    async def list_page(self, account_id: int, f: MessageFilter) -> Page[Message]:
         statement = listing(account_id, f)
         async with self._db.read() as connection:
             found = [rows.message(r) for r in (await connection.execute(statement)).mappings()]

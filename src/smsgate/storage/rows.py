@@ -12,12 +12,14 @@ from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.devices import Device, Kind, Limits, Period, Sim
 from smsgate.core.messages import Inbound, Message, NewMessage, Reason, State
 
+Row = Mapping[Any, Any]  # a result row as SQLAlchemy maps it (RowMapping) or a plain dict
+
 
 def device_list(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part)
 
 
-def message(row: Mapping[str, Any]) -> Message:
+def message(row: Row) -> Message:
     return Message(
         id=row["id"],
         account_id=row["account_id"],
@@ -76,7 +78,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
     )
 
 
-def inbound(row: Mapping[str, Any]) -> Inbound:
+def inbound(row: Row) -> Inbound:
     return Inbound(
         id=row["id"],
         account_id=row["account_id"],
@@ -93,7 +95,7 @@ def sims_json(sims: tuple[Sim, ...]) -> str:
     return json.dumps([{"slot": s.slot, "number": s.number, "carrier": s.carrier} for s in sims])
 
 
-def _limits(row: Mapping[str, Any]) -> Limits:
+def _limits(row: Row) -> Limits:
     return Limits(
         pace=timedelta(milliseconds=row["pace_ms"]) if row.get("pace_ms") is not None else None,
         jitter=timedelta(milliseconds=row["jitter_ms"])
@@ -112,7 +114,7 @@ def sim_limits_json(limits: Mapping[int, Limits]) -> str:
     return json.dumps({str(slot): limits_values(lim) for slot, lim in limits.items()})
 
 
-def device(row: Mapping[str, Any]) -> Device:
+def device(row: Row) -> Device:
     sim_limits = {int(k): _limits(v) for k, v in json.loads(row["sim_limits"] or "{}").items()}
     reported = {item["slot"]: Sim(**item) for item in json.loads(row["sims"] or "[]")}
     for slot in (
@@ -157,13 +159,13 @@ def limits_values(limits: Limits) -> dict[str, Any]:
     }
 
 
-def account(row: Mapping[str, Any]) -> Account:
+def account(row: Row) -> Account:
     return Account(
         id=row["id"], email=row["email"], is_admin=row["is_admin"], created_at=row["created_at"]
     )
 
 
-def api_key(row: Mapping[str, Any]) -> ApiKey:
+def api_key(row: Row) -> ApiKey:
     return ApiKey(
         id=row["id"],
         account_id=row["account_id"],
