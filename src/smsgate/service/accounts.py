@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+import sys
 import time
 
 from argon2 import PasswordHasher
@@ -10,9 +12,12 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from smsgate.core import accounts, errors
 from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.attempts import Attempts
 from smsgate.service.context import Context
 
 MIN_PASSWORD = 8
+FAILED_PER_ACCOUNT = 10  # wrong passwords for one account per minute, from anywhere
+FAILED_PER_CLIENT = 30  # wrong passwords from one client address per minute, for any accounts
 
 
 class Accounts:
@@ -20,6 +25,11 @@ class Accounts:
         self._ctx = ctx
         self._hasher = PasswordHasher()
         self._keys: dict[str, tuple[Account, float]] = {}  # key hash -> account, until
+        # password sign-ins are throttled per account and per client address (on this node); an
+        # unknown email costs the same hashing as a wrong password, so it cannot be told apart
+        self._per_account = Attempts(per_client=FAILED_PER_ACCOUNT, overall=sys.maxsize)
+        self._per_client = Attempts(per_client=FAILED_PER_CLIENT, overall=sys.maxsize)
+        self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
 
     async def create(self, email: str, password: str, *, is_admin: bool = False) -> Account:
         email = email.strip().lower()
@@ -40,15 +50,23 @@ class Accounts:
     async def count(self) -> int:
         return await self._ctx.directory.count_accounts()
 
-    async def login(self, email: str, password: str) -> Account:
-        found = await self._ctx.directory.find_account_by_email(email.strip().lower())
-        if found is None:
-            raise errors.Unauthorized("wrong email or password")
-        account, password_hash = found
+    async def login(self, email: str, password: str, *, client: str = "") -> Account:
+        """The account of this email and password; raises Unauthorized, or TooManyAttempts after
+        too many failures for the account or from the client (`client`: the caller's address)."""
+        email = email.strip().lower()
+        now = self._ctx.clock.now()
+        self._per_account.check(email, now)
+        self._per_client.check(client, now)
+        found = await self._ctx.directory.find_account_by_email(email)
+        account, password_hash = found if found is not None else (None, self._decoy)
         try:
             await asyncio.to_thread(self._hasher.verify, password_hash, password)
         except (VerifyMismatchError, InvalidHashError):
-            raise errors.Unauthorized("wrong email or password") from None
+            account = None
+        if account is None:
+            self._per_account.failed(email, now)
+            self._per_client.failed(client, now)
+            raise errors.Unauthorized("wrong email or password")
         return account
 
     async def set_password(self, account: Account, password: str) -> None:
@@ -56,8 +74,10 @@ class Accounts:
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         await self._ctx.directory.set_password(account.id, password_hash)
 
-    async def change_password(self, account: Account, current: str, new: str) -> None:
-        await self.login(account.email, current)
+    async def change_password(
+        self, account: Account, current: str, new: str, *, client: str = ""
+    ) -> None:
+        await self.login(account.email, current, client=client)
         await self.set_password(account, new)
 
     async def create_key(self, account: Account, name: str = "default") -> tuple[ApiKey, str]:

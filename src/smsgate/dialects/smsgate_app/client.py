@@ -55,7 +55,9 @@ async def caller(request: Request) -> Account:
     cached = cache.get(key)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
-    account = await service.gateway.accounts.login(*_basic(value))
+    account = await service.gateway.accounts.login(
+        *_basic(value), client=request.client.host if request.client else ""
+    )
     if len(cache) > 10_000:
         cache.clear()
     cache[key] = (account, time.monotonic() + LOGIN_CACHE)

@@ -121,7 +121,9 @@ async def _registrant(request: Request) -> Account:
     if scheme == "bearer" and value:
         return await service.gateway.accounts.authenticate(value)
     if scheme == "basic" and value:
-        return await service.gateway.accounts.login(*_basic(value))
+        return await service.gateway.accounts.login(
+            *_basic(value), client=request.client.host if request.client else ""
+        )
     if scheme == "code" and value:
         return await service.sign_in_with_code(
             value, client=request.client.host if request.client else ""
@@ -425,7 +427,9 @@ async def user_code(request: Request) -> Response:
     if scheme != "basic" or not value:
         raise errors.Unauthorized("sign in with Basic login:password to get a code")
     service = service_of(request)
-    account = await service.gateway.accounts.login(*_basic(value))
+    account = await service.gateway.accounts.login(
+        *_basic(value), client=request.client.host if request.client else ""
+    )
     code, valid_until = await service.new_sign_in_code(account)
     return _json({"code": code, "validUntil": wire.stamp(valid_until)})
 
@@ -434,5 +438,10 @@ async def user_code(request: Request) -> Response:
 async def change_password(body: PasswordIn, request: Request, device: Phone) -> Response:
     service = service_of(request)
     account = await service.gateway.accounts.get(device.account_id)
-    await service.gateway.accounts.change_password(account, body.currentPassword, body.newPassword)
+    await service.gateway.accounts.change_password(
+        account,
+        body.currentPassword,
+        body.newPassword,
+        client=request.client.host if request.client else "",
+    )
     return Response(status_code=204)
