@@ -17,7 +17,8 @@ from smsgate import __version__
 from smsgate.api import problems
 from smsgate.api import routes as api_routes
 from smsgate.api.hot import NATIVE, HotPaths
-from smsgate.channels.simulator import Simulator
+from smsgate.channels.runner import Runner, RunnerSettings
+from smsgate.channels.simulator import SimulatedPhone
 from smsgate.config import Settings
 from smsgate.core import errors
 from smsgate.core.clock import SystemClock
@@ -32,6 +33,7 @@ from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
 from smsgate.metrics import Metrics
 from smsgate.service import Gateway
+from smsgate.service.channels import ChannelDispatcher
 from smsgate.storage import migrate, notify
 from smsgate.storage.database import Database, Options
 from smsgate.storage.directory import Directory
@@ -61,7 +63,7 @@ class App:
     gateway: Gateway
     smsgate_app: AppService
     worker: Worker
-    simulator: Simulator
+    channels: list[Runner]  # one runner per server-side channel: the simulated phone first
     metrics: Metrics
     store: MessageStore
     directory: Directory
@@ -76,7 +78,7 @@ class App:
         if background:
             self.tasks = [
                 asyncio.create_task(self.worker.run(), name="dispatch"),
-                asyncio.create_task(self.simulator.run(), name="simulator"),
+                *(asyncio.create_task(c.run(), name=f"channel {c.kind}") for c in self.channels),
             ]
             if not self.db.is_sqlite:
                 self.tasks.append(asyncio.create_task(self._listen(), name="listen"))
@@ -119,6 +121,8 @@ def build(settings: Settings, *, clock: SystemClock | None = None) -> App:
     gateway = Gateway(
         store=store, directory=directory, hub=hub, clock=clock, policy=policy, metrics=metrics
     )
+    channels = ChannelDispatcher(gateway)
+    simulated = RunnerSettings(batch=settings.simulator.batch, rescan=settings.simulator.rescan)
     return App(
         settings=settings,
         db=db,
@@ -129,7 +133,9 @@ def build(settings: Settings, *, clock: SystemClock | None = None) -> App:
             gauges=gateway.devices.refresh_gauges,
             interval=settings.sweep_interval,
         ),
-        simulator=Simulator(gateway, settings.simulator),
+        channels=[
+            Runner(channels, SimulatedPhone(settings.simulator), simulated),
+        ],
         metrics=metrics,
         store=store,
         directory=directory,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import IntEnum, StrEnum, auto
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from smsgate.core import errors
 
@@ -200,6 +200,15 @@ class NewInbound:
     sender: str
     text: str
     received_at: datetime
+    sim_slot: int | None = None
+
+
+class Received(NamedTuple):
+    """An inbound message as a device got it, before the gateway stores it."""
+
+    sender: str
+    text: str
+    received_at: datetime | None = None  # None: when the gateway takes it in
     sim_slot: int | None = None
 
 

@@ -113,6 +113,14 @@ class Usage:
         return phone in self.recipients or len(self.recipients) < limits.quota_recipients
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceQueue:
+    queued: int  # waiting, and this device may take them
+    leased: int  # handed to it, not yet confirmed
+    taken: int  # confirmed, not yet reported sent
+    usage: dict[int, Usage]  # slot 0 = the device, others its SIMs
+
+
 def choose_sim(
     device: Device, requested: int | None, usage: Mapping[int, Usage], now: datetime, phone: str
 ) -> int | bool | None:

@@ -30,21 +30,13 @@ from smsgate.core.messages import (
     ReportResult,
     State,
 )
-from smsgate.core.routing import Usage
+from smsgate.core.routing import DeviceQueue as DeviceQueue  # re-exported: callers import it here
 from smsgate.storage import bulk, filters, notify, rows
 from smsgate.storage.database import Database
 from smsgate.storage.leases import Leaser, LeaseRules
 from smsgate.storage.sql import messages as t
 
 MAX_GROUP = 2000  # rows per group commit
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeviceQueue:
-    queued: int  # waiting, and this device may take them
-    leased: int  # handed to it, not yet confirmed
-    taken: int  # confirmed, not yet reported sent
-    usage: dict[int, Usage]  # slot 0 = the device, others its SIMs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,195 @@
+"""Ports: the small protocols the core asks of the world, so the service never names a concrete class.
+
+Storage implements the stores, `core.clock` the clock, and every server-side channel (the
+simulated phone, SMPP, an HTTP upstream, a modem) implements `Channel`; the channel runner
+(`smsgate.channels.runner`) drives a channel through the gateway's `Dispatcher` operations.
+Each protocol holds exactly what its callers use today: nothing speculative.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
+from smsgate.core.messages import (
+    Inbound,
+    Message,
+    MessageFilter,
+    NewInbound,
+    NewMessage,
+    Page,
+    Received,
+    Report,
+    ReportResult,
+    State,
+)
+from smsgate.core.routing import DeviceQueue
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Tz-aware UTC."""
+        ...
+
+
+class MessageStore(Protocol):
+    """Outbound messages: accepted durably, listed, changed, leased to devices, reported, swept."""
+
+    async def add(self, news: Sequence[NewMessage]) -> builtins.list[Message]:
+        """Committed before it returns; concurrent callers may share one transaction."""
+        ...
+
+    async def add_many(self, news: Sequence[NewMessage]) -> builtins.list[Message]: ...
+    async def drain(self) -> None:
+        """Waits for writes in progress (before the database closes)."""
+        ...
+
+    async def get(self, account_id: int, message_id: int) -> Message: ...
+    async def list(self, account_id: int, f: MessageFilter) -> Page[Message]: ...
+    async def count(self, account_id: int | None = None) -> dict[State, int]: ...
+    async def max_id(self) -> int: ...
+    async def cancel(self, account_id: int, message_id: int, *, now: datetime) -> Message: ...
+    async def cancel_matching(
+        self, account_id: int, f: MessageFilter, *, now: datetime
+    ) -> builtins.list[Message]: ...
+    async def delete(self, account_id: int, message_id: int) -> Message: ...
+    async def delete_matching(
+        self, account_id: int, f: MessageFilter
+    ) -> builtins.list[Message]: ...
+
+    async def lease(
+        self,
+        *,
+        device_id: int,
+        limit: int,
+        now: datetime,
+        until: datetime,
+        account_id: int | None = None,
+    ) -> builtins.list[Message]:
+        """Up to `limit` due messages for one device within its limits; each to exactly one device."""
+        ...
+
+    async def report(
+        self, *, account_id: int, device_id: int, reports: Sequence[Report], now: datetime
+    ) -> builtins.list[ReportResult]:
+        """A device's batch of statuses, in one transaction; results in the batch's order."""
+        ...
+
+    async def device_queue(self, device: Device, *, now: datetime) -> DeviceQueue: ...
+
+    # the dispatch sweep; each returns the (account, device) pairs to wake
+    async def promote_due(self, *, now: datetime) -> builtins.list[tuple[int, int | None]]: ...
+    async def release_expired_leases(
+        self, *, now: datetime
+    ) -> builtins.list[tuple[int, int | None]]: ...
+    async def expire(self, *, now: datetime) -> builtins.list[tuple[int, int | None]]: ...
+    async def fail_lost(
+        self, *, now: datetime, older_than: datetime
+    ) -> builtins.list[tuple[int, int | None]]: ...
+    async def retries_due(
+        self, *, after: datetime, now: datetime
+    ) -> builtins.list[tuple[int, int | None]]: ...
+
+
+class Directory(Protocol):
+    """Accounts and their keys, devices, and inbound messages."""
+
+    async def add_account(
+        self, *, email: str, password_hash: str, is_admin: bool, now: datetime
+    ) -> Account: ...
+    async def get_account(self, account_id: int) -> Account: ...
+    async def find_account_by_email(self, email: str) -> tuple[Account, str] | None: ...
+    async def list_accounts(self) -> list[Account]: ...
+    async def count_accounts(self) -> int: ...
+    async def set_password(self, account_id: int, password_hash: str) -> None: ...
+
+    async def add_key(
+        self, *, account_id: int, name: str, prefix: str, key_hash: str, now: datetime
+    ) -> ApiKey: ...
+    async def list_keys(self, account_id: int) -> list[ApiKey]: ...
+    async def revoke_key(self, account_id: int, key_id: int, *, now: datetime) -> ApiKey: ...
+    async def find_account_by_key(self, key_hash: str) -> Account | None: ...
+
+    async def add_device(
+        self,
+        *,
+        account_id: int,
+        name: str,
+        kind: Kind,
+        token_hash: str | None,
+        limits: Limits,
+        now: datetime,
+    ) -> Device: ...
+    async def find_device(self, account_id: int, device_id: int) -> Device | None: ...
+    async def get_device(self, account_id: int, device_id: int) -> Device: ...
+    async def find_device_by_token(self, token_hash: str) -> Device | None: ...
+    async def list_devices(
+        self,
+        account_id: int | None,
+        *,
+        archived: bool | None = False,
+        ids: Sequence[int] | None = None,
+        kind: Kind | None = None,
+    ) -> list[Device]: ...
+    async def change_device(
+        self, account_id: int, device_id: int, changes: DeviceChanges
+    ) -> Device: ...
+    async def archive_device(self, account_id: int, device_id: int) -> Device: ...
+    async def heartbeat(self, device_id: int, beat: Heartbeat, *, now: datetime) -> None: ...
+
+    async def add_inbound(self, items: Sequence[NewInbound], *, now: datetime) -> list[Inbound]: ...
+    async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]: ...
+    async def delete_inbound(self, account_id: int, f: MessageFilter) -> list[Inbound]: ...
+
+
+class Dispatcher(Protocol):
+    """What a channel runner asks of the gateway: its devices, their work, their reports and inbound."""
+
+    def now(self) -> datetime: ...
+    async def devices_of(self, kind: Kind) -> list[Device]:
+        """The live (not archived) devices of this kind, in every account."""
+        ...
+
+    async def pull(self, device: Device, *, limit: int, wait: float) -> list[Message]:
+        """Leases up to `limit` messages under the device's limits; waits up to `wait` s for work."""
+        ...
+
+    async def report(self, device: Device, reports: Sequence[Report]) -> Sequence[ReportResult]: ...
+    async def receive(self, device: Device, items: Sequence[Received]) -> Sequence[Inbound]: ...
+
+
+class Outlet(Protocol):
+    """How a channel tells the gateway what became of one device's work. Both calls return at once:
+    the runner batches them and retries until they are stored, so nothing told is lost."""
+
+    def report(self, report: Report) -> None: ...
+    def receive(self, received: Received) -> None:
+        """An inbound message the device got; raises errors.InvalidInput if it has no sender."""
+        ...
+
+
+class Channel(Protocol):
+    """A server-side way out for messages (the simulated phone, SMPP, an HTTP upstream, a modem).
+
+    The runner finds the devices of `kind`, pulls their work under the dispatcher's limits, reports
+    each pulled message taken and hands it to `take`; the channel reports what becomes of it, and
+    any inbound, through the device's outlet.
+    """
+
+    kind: Kind
+
+    def room(self, device: Device) -> int:
+        """How many more messages the channel can take for this device now (its window); 0 holds off."""
+        ...
+
+    async def take(self, device: Device, messages: Sequence[Message], outlet: Outlet) -> None:
+        """Starts sending and returns once the channel holds them. Raising gives them back to the queue."""
+        ...
+
+    async def close(self) -> None:
+        """Stops: returns when nothing more will be reported (in-flight work finished or given back)."""
+        ...
