@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 import secrets
 import sys
 import time
@@ -16,6 +18,7 @@ from smsgate.core.attempts import Attempts
 from smsgate.service.context import Context
 
 MIN_PASSWORD = 8
+MD5 = re.compile(r"[0-9a-f]{32}")
 FAILED_PER_ACCOUNT = 10  # wrong passwords for one account per minute, from anywhere
 FAILED_PER_CLIENT = 30  # wrong passwords from one client address per minute, for any accounts
 
@@ -36,9 +39,21 @@ class Accounts:
         if "@" not in email or len(email) > 320:
             raise errors.InvalidInput(f"{email!r} is not an email address")
         _check_password(password)
-        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        password_hash, md5_hash = await self._hashes(password)
         return await self._ctx.directory.add_account(
-            email=email, password_hash=password_hash, is_admin=is_admin, now=self._ctx.clock.now()
+            email=email,
+            password_hash=password_hash,
+            password_md5_hash=md5_hash,
+            is_admin=is_admin,
+            now=self._ctx.clock.now(),
+        )
+
+    async def _hashes(self, password: str) -> tuple[str, str]:
+        """argon2 of the password, and of its lower-case hex md5 (vendors that sign in with it)."""
+        md5 = hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()
+        return (
+            await asyncio.to_thread(self._hasher.hash, password),
+            await asyncio.to_thread(self._hasher.hash, md5),
         )
 
     async def get(self, account_id: int) -> Account:
@@ -50,29 +65,38 @@ class Accounts:
     async def count(self) -> int:
         return await self._ctx.directory.count_accounts()
 
-    async def login(self, email: str, password: str, *, client: str = "") -> Account:
+    async def login(
+        self, email: str, password: str, *, client: str = "", md5_allowed: bool = False
+    ) -> Account:
         """The account of this email and password; raises Unauthorized, or TooManyAttempts after
-        too many failures for the account or from the client (`client`: the caller's address)."""
+        too many failures for the account or from the client (`client`: the caller's address).
+        With `md5_allowed`, the password may also be the lower-case hex md5 of the real one."""
         email = email.strip().lower()
         now = self._ctx.clock.now()
         self._per_account.check(email, now)
         self._per_client.check(client, now)
         found = await self._ctx.directory.find_account_by_email(email)
-        account, password_hash = found if found is not None else (None, self._decoy)
-        try:
-            await asyncio.to_thread(self._hasher.verify, password_hash, password)
-        except (VerifyMismatchError, InvalidHashError):
-            account = None
+        account, password_hash, md5_hash = found or (None, self._decoy, self._decoy)
+        if not await self._verifies(password_hash, password):
+            as_md5 = md5_allowed and MD5.fullmatch(password) is not None
+            if not (as_md5 and await self._verifies(md5_hash or self._decoy, password)):
+                account = None
         if account is None:
             self._per_account.failed(email, now)
             self._per_client.failed(client, now)
             raise errors.Unauthorized("wrong email or password")
         return account
 
+    async def _verifies(self, stored_hash: str, given: str) -> bool:
+        try:
+            return await asyncio.to_thread(self._hasher.verify, stored_hash, given)
+        except (VerifyMismatchError, InvalidHashError):
+            return False
+
     async def set_password(self, account: Account, password: str) -> None:
         _check_password(password)
-        password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        await self._ctx.directory.set_password(account.id, password_hash)
+        password_hash, md5_hash = await self._hashes(password)
+        await self._ctx.directory.set_password(account.id, password_hash, md5_hash)
 
     async def change_password(
         self, account: Account, current: str, new: str, *, client: str = ""

@@ -25,10 +25,20 @@ class Directory:
     # --- accounts and keys --------------------------------------------------------------------
 
     async def add_account(
-        self, *, email: str, password_hash: str, is_admin: bool, now: datetime
+        self,
+        *,
+        email: str,
+        password_hash: str,
+        is_admin: bool,
+        now: datetime,
+        password_md5_hash: str | None = None,
     ) -> Account:
         statement = insert(accounts).values(
-            email=email, password_hash=password_hash, is_admin=is_admin, created_at=now
+            email=email,
+            password_hash=password_hash,
+            password_md5_hash=password_md5_hash,
+            is_admin=is_admin,
+            created_at=now,
         )
         try:
             async with self._db.write() as connection:
@@ -39,14 +49,17 @@ class Directory:
             raise errors.Conflict(f"an account with the email {email} exists already") from None
         return Account(id=account_id, email=email, is_admin=is_admin, created_at=now)
 
-    async def find_account_by_email(self, email: str) -> tuple[Account, str] | None:
+    async def find_account_by_email(self, email: str) -> tuple[Account, str, str | None] | None:
+        """The account, its password hash and the hash of its password's md5 (None if unset)."""
         async with self._db.read() as connection:
             row = (
                 (await connection.execute(select(accounts).where(accounts.c.email == email)))
                 .mappings()
                 .first()
             )
-        return (rows.account(row), row["password_hash"]) if row else None
+        if row is None:
+            return None
+        return rows.account(row), row["password_hash"], row["password_md5_hash"]
 
     async def get_account(self, account_id: int) -> Account:
         async with self._db.read() as connection:
@@ -64,12 +77,14 @@ class Directory:
             found = (await connection.execute(select(accounts).order_by(accounts.c.id))).mappings()
             return [rows.account(r) for r in found]
 
-    async def set_password(self, account_id: int, password_hash: str) -> None:
+    async def set_password(
+        self, account_id: int, password_hash: str, password_md5_hash: str | None = None
+    ) -> None:
         async with self._db.write() as connection:
             await connection.execute(
                 update(accounts)
                 .where(accounts.c.id == account_id)
-                .values(password_hash=password_hash)
+                .values(password_hash=password_hash, password_md5_hash=password_md5_hash)
             )
 
     async def count_accounts(self) -> int:

@@ -74,6 +74,7 @@ accounts = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
+    Column("password_md5_hash", String(200), nullable=True),  # argon2(md5(password)), for SMSC
     Column("is_admin", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
 )
