@@ -23,6 +23,7 @@ from smsgate.config import Settings
 from smsgate.core import errors
 from smsgate.core.clock import SystemClock
 from smsgate.core.devices import Kind
+from smsgate.core.ports import Clock
 from smsgate.devices import routes as device_routes
 from smsgate.dialects.semysms import errors as semysms_errors
 from smsgate.dialects.semysms import routes as semysms_routes
@@ -68,7 +69,7 @@ class App:
     store: MessageStore
     directory: Directory
     hub: Hub
-    clock: SystemClock
+    clock: Clock
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, background: bool = True, welcome: bool = True) -> Welcome | None:
@@ -102,7 +103,7 @@ class App:
         await self.db.close()
 
 
-def build(settings: Settings, *, clock: SystemClock | None = None) -> App:
+def build(settings: Settings, *, clock: Clock | None = None) -> App:
     """Wires the gateway for these settings; tests pass a fake `clock`."""
     db = Database(
         settings.url,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgate.core.clock import SystemClock
+from smsgate.core.ports import Clock, Directory, MessageStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.service.accounts import Accounts
@@ -26,8 +27,6 @@ from smsgate.service.devices import Devices, DeviceState
 from smsgate.service.dispatch import Dispatch, Sweep
 from smsgate.service.inbound import InboundMessages, Received
 from smsgate.service.messages import MAX_BATCH, MAX_RECIPIENTS, Messages
-from smsgate.storage.directory import Directory
-from smsgate.storage.messages import MessageStore
 
 __all__ = [
     "MAX_BATCH",
@@ -47,7 +46,7 @@ class Gateway:
         store: MessageStore,
         directory: Directory,
         hub: Hub,
-        clock: SystemClock | None = None,
+        clock: Clock | None = None,
         policy: Policy = Policy(),
         metrics: Metrics | None = None,
     ) -> None:

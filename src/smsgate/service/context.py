@@ -8,11 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smsgate.core.clock import SystemClock
+from smsgate.core.ports import Clock, Directory, MessageStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
-from smsgate.storage.directory import Directory
-from smsgate.storage.messages import MessageStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +39,6 @@ class Context:
     store: MessageStore
     directory: Directory
     hub: Hub
-    clock: SystemClock
+    clock: Clock
     policy: Policy
     metrics: Metrics
