@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from smsgate import __version__
+from smsgate.api import billing as api_billing
 from smsgate.api import problems
 from smsgate.api import routes as api_routes
 from smsgate.api.hot import NATIVE, HotPaths
@@ -36,6 +37,7 @@ from smsgate.metrics import Metrics
 from smsgate.service import Gateway
 from smsgate.service.channels import ChannelDispatcher
 from smsgate.storage import migrate, notify
+from smsgate.storage.billing import Ledger
 from smsgate.storage.database import Database, Options
 from smsgate.storage.directory import Directory
 from smsgate.storage.leases import LeaseRules
@@ -120,7 +122,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     directory, hub, clock = Directory(db), Hub(), clock or SystemClock()
     gateway = Gateway(
-        store=store, directory=directory, hub=hub, clock=clock, policy=policy, metrics=metrics
+        store=store,
+        directory=directory,
+        ledger=Ledger(db),
+        hub=hub,
+        clock=clock,
+        policy=policy,
+        metrics=metrics,
     )
     channels = ChannelDispatcher(gateway)
     simulated = RunnerSettings(batch=settings.simulator.batch, rescan=settings.simulator.rescan)
@@ -191,6 +199,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     }
     api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
+    api.include_router(api_billing.router)
     api.include_router(device_routes.router)
     android_doors.install(api, app.smsgate_app)
     api.include_router(semysms_routes.router)

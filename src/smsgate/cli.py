@@ -471,6 +471,108 @@ class _Blank(dict[str, Any]):
         return ""
 
 
+# --- prices and balances ------------------------------------------------------------------------
+
+prices_cli = typer.Typer(help="The price list (per message part).", no_args_is_help=True)
+balance_cli = typer.Typer(help="Account balances (unlimited unless set).", no_args_is_help=True)
+cli.add_typer(prices_cli, name="prices")
+cli.add_typer(balance_cli, name="balance")
+
+
+@prices_cli.command("load")
+def prices_load(path: Path) -> None:
+    """Replace the price list with a CSV file: country,prefix,operator,price."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]error:[/red] cannot read {path}: {exc}")
+        raise typer.Exit(1) from None
+
+    async def work(app: application.App) -> None:
+        found = await app.gateway.billing.load_prices(text, by=None)
+        console.print(f"{len(found)} prices loaded ({app.gateway.billing.currency} per part)")
+
+    run(work)
+
+
+@prices_cli.command("list")
+def prices_list() -> None:
+    """The price list as CSV."""
+    from smsgate.core import billing
+
+    async def work(app: application.App) -> None:
+        print(billing.to_csv(await app.gateway.billing.prices()), end="")
+
+    run(work)
+
+
+@prices_cli.command("quote")
+def prices_quote(phones: list[str], text: Annotated[str, typer.Option("--text", "-t")]) -> None:
+    """What a message would cost, without sending it."""
+    from smsgate.core import billing
+
+    async def work(app: application.App) -> None:
+        found = await app.gateway.billing.quote(phones, text)
+        for e164, cost in found.costs:
+            console.print(f"{e164}\t{billing.shown(cost)}")
+        console.print(f"{found.parts} part(s), total {billing.shown(found.total)}")
+
+    run(work)
+
+
+def _balance_text(found: Any, currency: str) -> str:
+    from smsgate.core import billing
+
+    if found is None:
+        return "unlimited"
+    credit = f" (credit {billing.shown(found.credit)})" if found.credit else ""
+    return f"{billing.shown(found.amount)} {currency}{credit}"
+
+
+@balance_cli.command("show")
+def balance_show(account: AccountOption = None) -> None:
+    async def work(app: application.App) -> None:
+        found = await app.gateway.billing.balance(await pick_account(app, account))
+        console.print(_balance_text(found, app.gateway.billing.currency))
+
+    run(work)
+
+
+@balance_cli.command("set")
+def balance_set(
+    amount: Annotated[str, typer.Argument(help="e.g. 100.00, or `unlimited`")],
+    account: AccountOption = None,
+    credit: Annotated[str, typer.Option(help="how far below zero it may go")] = "0",
+) -> None:
+    """Set an account's balance; `unlimited` removes the limit."""
+    from smsgate.core import billing
+
+    async def work(app: application.App) -> None:
+        who = await pick_account(app, account)
+        wanted = (
+            None
+            if amount.strip().lower() == "unlimited"
+            else billing.Balance(amount=billing.amount(amount), credit=billing.amount(credit))
+        )
+        found = await app.gateway.billing.set_balance(who.id, wanted, by=None)
+        console.print(f"{who.email}: {_balance_text(found, app.gateway.billing.currency)}")
+
+    run(work)
+
+
+@balance_cli.command("add")
+def balance_add(amount: str, account: AccountOption = None) -> None:
+    """Add to an account's balance (a negative amount takes from it)."""
+    from smsgate.core import billing
+
+    async def work(app: application.App) -> None:
+        who = await pick_account(app, account)
+        found = await app.gateway.billing.top_up(who.id, billing.amount(amount), by=None)
+        console.print(f"{who.email}: {_balance_text(found, app.gateway.billing.currency)}")
+
+    run(work)
+
+
 def main() -> None:
     cli()
 

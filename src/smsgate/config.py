@@ -54,6 +54,7 @@ class Settings:
             urgent_bypasses_pace=env.get("SMSGATE_URGENT_BYPASSES_PACE", "1").strip().lower()
             not in ("0", "false", "no"),
             offline_after=timedelta(seconds=_float(env, "SMSGATE_OFFLINE_AFTER", 300)),
+            currency=env.get("SMSGATE_CURRENCY", "RUB").strip().upper() or "RUB",
         )
         simulator = SimulatorSettings(
             sent_after=_float(env, "SMSGATE_SIM_SENT_AFTER", 0.5),

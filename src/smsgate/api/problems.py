@@ -22,6 +22,8 @@ STATUS: Final[dict[type[errors.GatewayError], int]] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooManyAttempts: 429,
+    errors.TooManyRequests: 429,
+    errors.NotEnoughMoney: 402,
     errors.Unavailable: 503,
 }
 

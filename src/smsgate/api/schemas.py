@@ -9,6 +9,7 @@ import orjson
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from smsgate.core import billing
 from smsgate.core.accounts import ApiKey
 from smsgate.core.devices import Device, Kind, Limits, Period
 from smsgate.core.messages import Inbound, Message, Priority, State
@@ -70,6 +71,11 @@ class MessageOut(BaseModel):
     failed_at: datetime | None
     cancelled_at: datetime | None
     expired_at: datetime | None
+    operator: str = Field(description="the number's operator (its range's; a port is not seen)")
+    region: str = Field(description="where the number's range belongs, if finer than the country")
+    number_type: str = Field(description="mobile, fixed_line, voip, toll_free, ...")
+    mccmnc: str = Field(description="mobile country (and network) code where known")
+    cost: str = Field(description="what the message costs (all parts), taken from the balance")
 
 
 class MessagesOut(BaseModel):
@@ -243,6 +249,11 @@ def message(m: Message) -> dict[str, Any]:
         "failed_at": m.failed_at,
         "cancelled_at": m.cancelled_at,
         "expired_at": m.expired_at,
+        "operator": m.operator,
+        "region": m.region,
+        "number_type": m.number_type,
+        "mccmnc": m.mccmnc,
+        "cost": billing.shown(m.cost),
     }
 
 

@@ -48,6 +48,18 @@ class InvalidDevice(InvalidInput):
     """A named device does not exist in this account or cannot send."""
 
 
+class Unpriced(InvalidInput):
+    """The price list has no price for this destination, so it cannot be sent."""
+
+
+class NotEnoughMoney(GatewayError):
+    """The account's balance cannot pay for this."""
+
+
+class TooManyRequests(GatewayError):
+    """Too many requests of this kind; wait and try again."""
+
+
 class Unauthorized(GatewayError):
     """Missing or wrong credentials."""
 

@@ -63,6 +63,9 @@ MOVES: Final[Mapping[State, frozenset[State]]] = {
 
 FINAL: Final = frozenset(s for s in State if s not in MOVES)
 CANCELLABLE: Final = frozenset({State.SCHEDULED, State.QUEUED})
+# a message that ends here never reached an operator, so its cost goes back to the balance; but
+# one failed as DEVICE_LOST may have left (its phone never said), and is not refunded
+REFUNDED: Final = frozenset({State.FAILED, State.CANCELLED, State.EXPIRED})
 IN_FLIGHT: Final = frozenset({State.LEASED, State.TAKEN})
 
 # which states a message may be in for a move into the key state
@@ -124,6 +127,12 @@ class NewMessage:
     send_at: datetime | None = None
     valid_until: datetime | None = None
     created_at: datetime
+    # number intelligence (core/numbers.py) and the price, fixed at acceptance
+    operator: str = ""
+    region: str = ""
+    number_type: str = ""
+    mccmnc: str = ""
+    cost: int = 0  # units of core/billing.py, all parts; debited from the balance on acceptance
 
     @property
     def state(self) -> State:
@@ -164,6 +173,12 @@ class Message:
     expired_at: datetime | None = None
     next_attempt_at: datetime | None = None  # a retry waits until then
     sim_used: int | None = None  # the SIM slot it was handed out on
+    operator: str = ""
+    region: str = ""
+    number_type: str = ""
+    mccmnc: str = ""
+    cost: int = 0
+    refunded_at: datetime | None = None  # its cost went back to the balance (it never left)
 
     @property
     def is_final(self) -> bool:

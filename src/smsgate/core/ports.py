@@ -9,11 +9,12 @@ Each protocol holds exactly what its callers use today: nothing speculative.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from smsgate.core.accounts import Account, ApiKey
+from smsgate.core.billing import Balance, Price
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
 from smsgate.core.messages import (
     Inbound,
@@ -152,6 +153,22 @@ class Directory(Protocol):
     async def add_inbound(self, items: Sequence[NewInbound], *, now: datetime) -> list[Inbound]: ...
     async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]: ...
     async def delete_inbound(self, account_id: int, f: MessageFilter) -> list[Inbound]: ...
+
+
+class Ledger(Protocol):
+    """The price list and the balances. A balance is debited by the message store itself, in the
+    transaction that accepts the messages it pays for; refunds are swept."""
+
+    async def replace_prices(self, found: Sequence[Price], *, now: datetime) -> int: ...
+    async def list_prices(self) -> builtins.list[Price]: ...
+    async def balance(self, account_id: int) -> Balance | None: ...
+    async def balances(self, account_ids: Iterable[int]) -> dict[int, Balance]: ...
+    async def set_balance(
+        self, account_id: int, balance: Balance | None, *, now: datetime
+    ) -> Balance | None: ...
+    async def top_up(self, account_id: int, amount: int, *, now: datetime) -> Balance: ...
+    async def debit_now(self, account_id: int, amount: int, *, now: datetime) -> None: ...
+    async def refund_due(self, *, now: datetime) -> int: ...
 
 
 class Dispatcher(Protocol):

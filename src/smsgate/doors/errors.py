@@ -49,6 +49,8 @@ STATUS: Final[Mapping[type[Exception], int]] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooManyAttempts: 429,
+    errors.TooManyRequests: 429,
+    errors.NotEnoughMoney: 402,
     errors.Unavailable: 503,
     errors.GatewayError: 400,
     RequestValidationError: 422,

@@ -7,6 +7,7 @@ A thin facade over the domain services, each written once:
 - `devices`: phones, the simulated phone and channels; tokens, limits, state (`service/devices.py`)
 - `inbound`: what devices received (`service/inbound.py`)
 - `dispatch`: pull, report, sweeps, wake-ups and event streams (`service/dispatch.py`)
+- `billing`: the price list, quotes, balances and refunds (`service/billing.py`)
 
 Room beside them for contacts, campaigns, billing and webhooks: a new domain is one module here
 and one attribute below. Nothing outside this package touches a store, the hub, the clock or the
@@ -18,10 +19,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgate.core.clock import SystemClock
-from smsgate.core.ports import Clock, Directory, MessageStore
+from smsgate.core.ports import Clock, Directory, Ledger, MessageStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.service.accounts import Accounts
+from smsgate.service.billing import Billing
 from smsgate.service.context import Context, Policy
 from smsgate.service.devices import Devices, DeviceState
 from smsgate.service.dispatch import Dispatch, Sweep
@@ -49,10 +51,12 @@ class Gateway:
         clock: Clock | None = None,
         policy: Policy = Policy(),
         metrics: Metrics | None = None,
+        ledger: Ledger,
     ) -> None:
         self._ctx = Context(
             store=store,
             directory=directory,
+            ledger=ledger,
             hub=hub,
             clock=clock or SystemClock(),
             policy=policy,
@@ -60,7 +64,8 @@ class Gateway:
         )
         self.accounts = Accounts(self._ctx)
         self.devices = Devices(self._ctx)
-        self.messages = Messages(self._ctx, devices=self.devices)
+        self.billing = Billing(self._ctx)
+        self.messages = Messages(self._ctx, devices=self.devices, billing=self.billing)
         self.inbound = InboundMessages(self._ctx)
         self.dispatch = Dispatch(self._ctx)
 

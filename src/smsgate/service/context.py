@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smsgate.core.ports import Clock, Directory, MessageStore
+from smsgate.core.ports import Clock, Directory, Ledger, MessageStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 
@@ -32,12 +32,14 @@ class Policy:
     )
     offline_after: timedelta = timedelta(minutes=5)  # a phone silent this long counts as offline
     key_cache_ttl: float = 10.0  # seconds an API key's account is remembered
+    currency: str = "RUB"  # of prices and balances
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Context:
     store: MessageStore
     directory: Directory
+    ledger: Ledger
     hub: Hub
     clock: Clock
     policy: Policy

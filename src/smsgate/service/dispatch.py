@@ -99,6 +99,7 @@ class Dispatch:
         expired = await store.expire(now=now)
         lost = await store.fail_lost(now=now, older_than=now - self._ctx.policy.taken_timeout)
         retries = await store.retries_due(after=self._last_sweep_at or now, now=now)
+        await self._ctx.ledger.refund_due(now=now)  # what failed, expired or was cancelled
         self._last_sweep_at = now
         hub.notify_many(due + released + retries)
         max_id = await store.max_id()

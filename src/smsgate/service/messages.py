@@ -6,11 +6,13 @@ import builtins
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from smsgate.core import errors, numbers, routing, segments
+from smsgate.core import errors, routing, segments
 from smsgate.core.accounts import Account
+from smsgate.core.billing import PriceList
 from smsgate.core.devices import Device
 from smsgate.core.messages import Message, MessageFilter, NewMessage, Page, Priority, State
 from smsgate.core.requests import SendRequest
+from smsgate.service.billing import Billing
 from smsgate.service.context import Context
 from smsgate.service.devices import Devices
 
@@ -23,9 +25,10 @@ Canceller = Callable[[int, Account], Awaitable[Message | None]]
 
 
 class Messages:
-    def __init__(self, ctx: Context, *, devices: Devices) -> None:
+    def __init__(self, ctx: Context, *, devices: Devices, billing: Billing) -> None:
         self._ctx = ctx
         self._devices = devices
+        self._billing = billing
         self._cancellers: builtins.list[Canceller] = []
 
     def add_canceller(self, canceller: Canceller) -> None:
@@ -64,10 +67,11 @@ class Messages:
     ) -> builtins.list[NewMessage]:
         now = self._ctx.clock.now()
         devices = await self._named_devices(account, requests)
+        prices = await self._billing.price_list()
         news: builtins.list[NewMessage] = []
         for index, request in enumerate(requests):
             try:
-                news.extend(self._validate(account, request, devices, now))
+                news.extend(self._validate(account, request, devices, now, prices))
             except errors.GatewayError as exc:
                 if len(requests) > 1:
                     exc.context.setdefault("index", index)
@@ -93,7 +97,12 @@ class Messages:
         return found
 
     def _validate(
-        self, account: Account, request: SendRequest, devices: dict[int, Device], now: datetime
+        self,
+        account: Account,
+        request: SendRequest,
+        devices: dict[int, Device],
+        now: datetime,
+        prices: PriceList,
     ) -> builtins.list[NewMessage]:
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
@@ -109,13 +118,14 @@ class Messages:
             raise errors.InvalidInput("a reference has at most 100 characters")
         news = []
         for raw in dict.fromkeys(request.to):
-            number = numbers.parse(raw, self._ctx.policy.default_region)
+            priced = self._billing.price(prices, raw, encoded.segments)
+            info = priced.info
             news.append(
                 NewMessage(
                     account_id=account.id,
-                    to=number.e164,
-                    to_original=number.original,
-                    country=number.country,
+                    to=priced.e164,
+                    to_original=raw.strip(),
+                    country=info.country,
                     text=text,
                     encoding=encoded.encoding,
                     segments=encoded.segments,
@@ -126,6 +136,11 @@ class Messages:
                     send_at=send_at,
                     valid_until=valid_until,
                     created_at=now,
+                    operator=info.operator,
+                    region=info.region,
+                    number_type=info.kind,
+                    mccmnc=info.mccmnc,
+                    cost=priced.cost,
                 )
             )
         return news
@@ -165,16 +180,24 @@ class Messages:
     async def cancel(self, message_id: int, *, account: Account) -> Message:
         """Cancels a message no device has; a phone that can cancel is asked to (it stays leased)."""
         try:
-            return await self._ctx.store.cancel(account.id, message_id, now=self._ctx.clock.now())
+            cancelled = await self._ctx.store.cancel(
+                account.id, message_id, now=self._ctx.clock.now()
+            )
         except errors.Conflict:
             for canceller in self._cancellers:
                 asked = await canceller(message_id, account)
                 if asked is not None:
                     return asked
             raise
+        if cancelled.cost:
+            await self._billing.refund_due()
+        return cancelled
 
     async def cancel_matching(self, f: MessageFilter, *, account: Account) -> Sequence[Message]:
-        return await self._ctx.store.cancel_matching(account.id, f, now=self._ctx.clock.now())
+        cancelled = await self._ctx.store.cancel_matching(account.id, f, now=self._ctx.clock.now())
+        if any(m.cost for m in cancelled):
+            await self._billing.refund_due()
+        return cancelled
 
     async def delete(self, message_id: int, *, account: Account) -> Message:
         return await self._ctx.store.delete(account.id, message_id)

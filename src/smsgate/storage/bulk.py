@@ -38,6 +38,11 @@ COLUMNS = (
     "valid_until",
     "created_at",
     "queued_at",
+    "operator",
+    "region",
+    "number_type",
+    "mccmnc",
+    "cost",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -89,6 +94,11 @@ def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
         time(new.valid_until),
         time(new.created_at),
         time(new.created_at) if queued else None,
+        new.operator,
+        new.region,
+        new.number_type,
+        new.mccmnc,
+        new.cost,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smsgate.core import errors, routing
+from smsgate.core import clock, errors, routing
 from smsgate.core.devices import Device
 from smsgate.core.messages import (
     CANCELLABLE,
@@ -31,7 +31,7 @@ from smsgate.core.messages import (
     State,
 )
 from smsgate.core.routing import DeviceQueue as DeviceQueue  # re-exported: callers import it here
-from smsgate.storage import bulk, filters, notify, rows
+from smsgate.storage import billing, bulk, filters, notify, rows
 from smsgate.storage.database import Database
 from smsgate.storage.leases import Leaser, LeaseRules
 from smsgate.storage.sql import messages as t
@@ -116,6 +116,7 @@ class MessageStore:
     async def _insert(
         self, connection: AsyncConnection, news: Sequence[NewMessage]
     ) -> list[Message]:
+        await billing.debit(connection, news, news[0].created_at)  # NotEnoughMoney: nothing written
         ids = await bulk.insert(connection, news, is_sqlite=self._db.is_sqlite)
         stored = [rows.stored(n, i) for n, i in zip(news, ids, strict=True)]
         if not self._db.is_sqlite:
@@ -246,9 +247,11 @@ class MessageStore:
         where = [*_where(account_id, f), t.c.state.not_in([s.value for s in IN_FLIGHT])]
         statement = delete(t).where(*where).returning(*t.c)
         async with self._db.write() as connection:
-            return sorted(
+            deleted = sorted(
                 (rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id
             )
+            await billing.refund_deleted(connection, deleted, clock.utcnow())
+        return deleted
 
     # --- dispatch -----------------------------------------------------------------------------
 

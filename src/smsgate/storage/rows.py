@@ -51,6 +51,12 @@ def message(row: Row) -> Message:
         expired_at=row["expired_at"],
         next_attempt_at=row["next_attempt_at"],
         sim_used=row["sim_used"],
+        operator=row["operator"],
+        region=row["region"],
+        number_type=row["number_type"],
+        mccmnc=row["mccmnc"],
+        cost=row["cost"],
+        refunded_at=row["refunded_at"],
     )
 
 
@@ -75,6 +81,11 @@ def stored(new: NewMessage, message_id: int) -> Message:
         valid_until=new.valid_until,
         created_at=new.created_at,
         queued_at=new.created_at if state is State.QUEUED else None,
+        operator=new.operator,
+        region=new.region,
+        number_type=new.number_type,
+        mccmnc=new.mccmnc,
+        cost=new.cost,
     )
 
 

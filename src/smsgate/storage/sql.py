@@ -147,6 +147,11 @@ device_recipients = Table(
     Column("phone", String(20), primary_key=True),
 )
 
+REFUND_DUE = (
+    "cost > 0 AND refunded_at IS NULL AND state IN ('failed', 'cancelled', 'expired')"
+    " AND (reason IS NULL OR reason <> 'device_lost')"
+)
+
 messages = Table(
     "messages",
     metadata,
@@ -181,6 +186,13 @@ messages = Table(
     Column("next_attempt_at", UTCDateTime),  # after a transient failure: not before this
     Column("last_device_id", Id),  # the device that failed it last: others go first
     Column("sim_used", SmallInteger),  # the SIM slot it was handed out on
+    # number intelligence and the price, fixed at acceptance (core/numbers.py, core/billing.py)
+    Column("operator", String(100), nullable=False, server_default=""),
+    Column("region", String(100), nullable=False, server_default=""),
+    Column("number_type", String(24), nullable=False, server_default=""),
+    Column("mccmnc", String(6), nullable=False, server_default=""),
+    Column("cost", BigInteger, nullable=False, server_default="0"),  # units, all parts
+    Column("refunded_at", UTCDateTime),  # its cost went back to the balance
     # the listings every door offers: by account + time, id, phone, device, status
     Index(
         "ix_messages_account_created", "account_id", "created_at", "id"
@@ -216,12 +228,48 @@ messages = Table(
         sqlite_where=text("state = 'taken'"),
         postgresql_where=text("state = 'taken'"),
     ),
+    Index(  # failed, cancelled or expired and not refunded yet: the refund sweep's work list
+        "ix_messages_refund",
+        "id",
+        sqlite_where=text(REFUND_DUE),
+        postgresql_where=text(REFUND_DUE),
+    ),
     Index(
         "ix_messages_validity",
         "valid_until",
         sqlite_where=text("state IN ('scheduled', 'queued')"),
         postgresql_where=text("state IN ('scheduled', 'queued')"),
     ),
+)
+
+# --- billing: the price list and the balances (core/billing.py) -----------------------------
+
+# one price list for the gateway, replaced whole when an admin loads one
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("country", String(2), nullable=False),  # ISO alpha-2 or "*"
+    Column("prefix", String(15), nullable=False, server_default=""),
+    Column("operator", String(100), nullable=False, server_default=""),
+    Column("per_part", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# an account's balance; no row = unlimited. Debited in the transaction that accepts a message.
+balances = Table(
+    "balances",
+    metadata,
+    Column(
+        "account_id",
+        Id,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("amount", BigInteger, nullable=False),
+    Column("credit", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 inbound = Table(
