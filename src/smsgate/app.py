@@ -41,6 +41,7 @@ from smsgate.storage.billing import Ledger
 from smsgate.storage.database import Database, Options
 from smsgate.storage.directory import Directory
 from smsgate.storage.leases import LeaseRules
+from smsgate.storage.limits import Limiter
 from smsgate.storage.messages import MessageStore, RetryRules
 
 log = logging.getLogger("smsgate")
@@ -125,6 +126,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         store=store,
         directory=directory,
         ledger=Ledger(db),
+        limiter=Limiter(db),
         hub=hub,
         clock=clock,
         policy=policy,

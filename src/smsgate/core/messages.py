@@ -133,6 +133,7 @@ class NewMessage:
     number_type: str = ""
     mccmnc: str = ""
     cost: int = 0  # units of core/billing.py, all parts; debited from the balance on acceptance
+    mark: tuple[str, datetime, datetime] | None = None  # a send's Once mark (core/limits.py)
 
     @property
     def state(self) -> State:

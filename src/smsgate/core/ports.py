@@ -16,6 +16,7 @@ from typing import Protocol
 from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.billing import Balance, Price
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
+from smsgate.core.limits import Limit
 from smsgate.core.messages import (
     Inbound,
     Message,
@@ -169,6 +170,16 @@ class Ledger(Protocol):
     async def top_up(self, account_id: int, amount: int, *, now: datetime) -> Balance: ...
     async def debit_now(self, account_id: int, amount: int, *, now: datetime) -> None: ...
     async def refund_due(self, *, now: datetime) -> int: ...
+
+
+class Limiter(Protocol):
+    """Request limits counted where every node sees them (core/limits.py)."""
+
+    async def hit(self, key: str, limits: Sequence[Limit], *, now: datetime) -> None:
+        """Counts one request; raises errors.TooManyRequests when a limit is exceeded."""
+        ...
+
+    async def sweep(self, *, now: datetime) -> int: ...
 
 
 class Dispatcher(Protocol):

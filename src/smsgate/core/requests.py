@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from smsgate.core.limits import Once
 from smsgate.core.messages import Priority
 
 
@@ -19,3 +20,4 @@ class SendRequest:
     valid_until: datetime | None = None
     valid_for: timedelta | None = None
     reference: str | None = None
+    once: Once | None = None  # refuse the same send again within a window (errors.TooManyRequests)

@@ -8,6 +8,7 @@ A thin facade over the domain services, each written once:
 - `inbound`: what devices received (`service/inbound.py`)
 - `dispatch`: pull, report, sweeps, wake-ups and event streams (`service/dispatch.py`)
 - `billing`: the price list, quotes, balances and refunds (`service/billing.py`)
+- `limits`: request limits the doors configure, held across nodes (`service/limits.py`)
 
 Room beside them for contacts, campaigns, billing and webhooks: a new domain is one module here
 and one attribute below. Nothing outside this package touches a store, the hub, the clock or the
@@ -19,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgate.core.clock import SystemClock
-from smsgate.core.ports import Clock, Directory, Ledger, MessageStore
+from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.service.accounts import Accounts
@@ -28,6 +29,7 @@ from smsgate.service.context import Context, Policy
 from smsgate.service.devices import Devices, DeviceState
 from smsgate.service.dispatch import Dispatch, Sweep
 from smsgate.service.inbound import InboundMessages, Received
+from smsgate.service.limits import Limits
 from smsgate.service.messages import MAX_BATCH, MAX_RECIPIENTS, Messages
 
 __all__ = [
@@ -52,11 +54,13 @@ class Gateway:
         policy: Policy = Policy(),
         metrics: Metrics | None = None,
         ledger: Ledger,
+        limiter: Limiter,
     ) -> None:
         self._ctx = Context(
             store=store,
             directory=directory,
             ledger=ledger,
+            limiter=limiter,
             hub=hub,
             clock=clock or SystemClock(),
             policy=policy,
@@ -65,6 +69,7 @@ class Gateway:
         self.accounts = Accounts(self._ctx)
         self.devices = Devices(self._ctx)
         self.billing = Billing(self._ctx)
+        self.limits = Limits(self._ctx)
         self.messages = Messages(self._ctx, devices=self.devices, billing=self.billing)
         self.inbound = InboundMessages(self._ctx)
         self.dispatch = Dispatch(self._ctx)

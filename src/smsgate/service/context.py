@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smsgate.core.ports import Clock, Directory, Ledger, MessageStore
+from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 
@@ -40,6 +40,7 @@ class Context:
     store: MessageStore
     directory: Directory
     ledger: Ledger
+    limiter: Limiter
     hub: Hub
     clock: Clock
     policy: Policy

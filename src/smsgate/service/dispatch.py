@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from smsgate.core.devices import Device
 from smsgate.core.messages import Message, Report, ReportResult, State
@@ -40,6 +40,7 @@ class Dispatch:
         self._ctx = ctx
         self._seen_max_id = 0
         self._last_sweep_at: datetime | None = None
+        self._limits_swept_at: datetime | None = None
 
     # --- the device side: pull work, report -----------------------------------------------------
 
@@ -100,6 +101,9 @@ class Dispatch:
         lost = await store.fail_lost(now=now, older_than=now - self._ctx.policy.taken_timeout)
         retries = await store.retries_due(after=self._last_sweep_at or now, now=now)
         await self._ctx.ledger.refund_due(now=now)  # what failed, expired or was cancelled
+        if self._limits_swept_at is None or now - self._limits_swept_at > timedelta(minutes=1):
+            self._limits_swept_at = now
+            await self._ctx.limiter.sweep(now=now)  # ended request-limit windows
         self._last_sweep_at = now
         hub.notify_many(due + released + retries)
         max_id = await store.max_id()

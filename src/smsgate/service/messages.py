@@ -117,6 +117,7 @@ class Messages:
         if request.reference is not None and len(request.reference) > 100:
             raise errors.InvalidInput("a reference has at most 100 characters")
         news = []
+        mark = request.once.mark(now) if request.once is not None else None
         for raw in dict.fromkeys(request.to):
             priced = self._billing.price(prices, raw, encoded.segments)
             info = priced.info
@@ -141,6 +142,7 @@ class Messages:
                     number_type=info.kind,
                     mccmnc=info.mccmnc,
                     cost=priced.cost,
+                    mark=mark,
                 )
             )
         return news

@@ -31,7 +31,7 @@ from smsgate.core.messages import (
     State,
 )
 from smsgate.core.routing import DeviceQueue as DeviceQueue  # re-exported: callers import it here
-from smsgate.storage import billing, bulk, filters, notify, rows
+from smsgate.storage import billing, bulk, filters, limits, notify, rows
 from smsgate.storage.database import Database
 from smsgate.storage.leases import Leaser, LeaseRules
 from smsgate.storage.sql import messages as t
@@ -116,6 +116,7 @@ class MessageStore:
     async def _insert(
         self, connection: AsyncConnection, news: Sequence[NewMessage]
     ) -> list[Message]:
+        await limits.mark(connection, news)  # a repeated send: TooManyRequests, nothing written
         await billing.debit(connection, news, news[0].created_at)  # NotEnoughMoney: nothing written
         ids = await bulk.insert(connection, news, is_sqlite=self._db.is_sqlite)
         stored = [rows.stored(n, i) for n, i in zip(news, ids, strict=True)]

@@ -272,6 +272,17 @@ balances = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# request limits (core/limits.py): a count per key and fixed window, shared by every node
+request_counts = Table(
+    "request_counts",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_request_counts_expiry", "expires_at"),
+)
+
 inbound = Table(
     "inbound",
     metadata,
