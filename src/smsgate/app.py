@@ -17,6 +17,7 @@ from smsgate import __version__
 from smsgate.api import billing as api_billing
 from smsgate.api import problems
 from smsgate.api import routes as api_routes
+from smsgate.api import webhooks as webhook_routes
 from smsgate.api.hot import NATIVE, HotPaths
 from smsgate.channels.runner import Runner, RunnerSettings
 from smsgate.channels.simulator import SimulatedPhone
@@ -43,6 +44,8 @@ from smsgate.storage.directory import Directory
 from smsgate.storage.leases import LeaseRules
 from smsgate.storage.limits import Limiter
 from smsgate.storage.messages import MessageStore, RetryRules
+from smsgate.storage.webhooks import WebhookStore
+from smsgate.webhooks.deliver import Deliverer
 
 log = logging.getLogger("smsgate")
 
@@ -68,6 +71,7 @@ class App:
     smsgate_app: AppService
     worker: Worker
     channels: list[Runner]  # one runner per server-side channel: the simulated phone first
+    deliverer: Deliverer
     metrics: Metrics
     store: MessageStore
     directory: Directory
@@ -83,6 +87,7 @@ class App:
             self.tasks = [
                 asyncio.create_task(self.worker.run(), name="dispatch"),
                 *(asyncio.create_task(c.run(), name=f"channel {c.kind}") for c in self.channels),
+                asyncio.create_task(self.deliverer.run(), name="webhooks"),
             ]
             if not self.db.is_sqlite:
                 self.tasks.append(asyncio.create_task(self._listen(), name="listen"))
@@ -127,10 +132,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         directory=directory,
         ledger=Ledger(db),
         limiter=Limiter(db),
+        webhooks=WebhookStore(db),
         hub=hub,
         clock=clock,
         policy=policy,
         metrics=metrics,
+        delivery=settings.delivery,
     )
     channels = ChannelDispatcher(gateway)
     simulated = RunnerSettings(batch=settings.simulator.batch, rescan=settings.simulator.rescan)
@@ -147,6 +154,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         channels=[
             Runner(channels, SimulatedPhone(settings.simulator), simulated),
         ],
+        deliverer=Deliverer(gateway),
         metrics=metrics,
         store=store,
         directory=directory,
@@ -202,6 +210,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
     api.include_router(api_billing.router)
+    api.include_router(webhook_routes.router)
     api.include_router(device_routes.router)
     android_doors.install(api, app.smsgate_app)
     api.include_router(semysms_routes.router)

@@ -22,6 +22,8 @@ from smsgate.config import Settings
 from smsgate.core import errors
 from smsgate.core.accounts import Account
 from smsgate.core.devices import Kind
+from smsgate.core.events import ALL as ALL_EVENTS
+from smsgate.core.events import DeliveryState
 from smsgate.core.messages import MessageFilter, Priority, State
 from smsgate.core.requests import SendRequest
 
@@ -569,6 +571,138 @@ def balance_add(amount: str, account: AccountOption = None) -> None:
         who = await pick_account(app, account)
         found = await app.gateway.billing.top_up(who.id, billing.amount(amount), by=None)
         console.print(f"{who.email}: {_balance_text(found, app.gateway.billing.currency)}")
+
+    run(work)
+
+
+# --- webhooks -------------------------------------------------------------------------------------
+
+webhooks_cli = typer.Typer(
+    help="Webhooks: URLs that receive events, the deliveries log, replays.", no_args_is_help=True
+)
+cli.add_typer(webhooks_cli, name="webhooks")
+
+
+@webhooks_cli.command("add")
+def webhooks_add(
+    url: str,
+    events: Annotated[
+        str,
+        typer.Option(help="kinds, comma-separated: message.sent,inbound.received; message.*; *"),
+    ] = "*",
+    number: Annotated[
+        str | None, typer.Option(help="a two-way number: only what concerns it (replies to it)")
+    ] = None,
+    account: AccountOption = None,
+) -> None:
+    """Registers a URL for events; prints its id and the secret deliveries are signed with."""
+
+    async def work(app: application.App) -> None:
+        hook = await app.gateway.webhooks.create(
+            url, account=await pick_account(app, account), kinds=events, number=number
+        )
+        console.print(f"webhook {hook.id}: {hook.url} secret {hook.secret}")
+
+    run(work)
+
+
+@webhooks_cli.command("list")
+def webhooks_list(account: AccountOption = None) -> None:
+    async def work(app: application.App) -> None:
+        table = Table("id", "url", "events", "number", "enabled", "secret")
+        for w in await app.gateway.webhooks.list(account=await pick_account(app, account)):
+            shown = sorted(k.value for k in w.events)
+            table.add_row(
+                str(w.id),
+                w.url,
+                "*" if len(shown) == len(ALL_EVENTS) else ",".join(shown),
+                w.number or "",
+                "yes" if w.enabled else "no",
+                w.secret,
+            )
+        console.print(table)
+
+    run(work)
+
+
+@webhooks_cli.command("remove")
+def webhooks_remove(webhook_id: int, account: AccountOption = None) -> None:
+    """Deletes a webhook with its deliveries."""
+
+    async def work(app: application.App) -> None:
+        await app.gateway.webhooks.delete(webhook_id, account=await pick_account(app, account))
+        console.print(f"webhook {webhook_id} removed")
+
+    run(work)
+
+
+@webhooks_cli.command("deliveries")
+def webhooks_deliveries(
+    state: Annotated[str | None, typer.Option(help="pending, delivered or failed")] = None,
+    limit: int = 50,
+    account: AccountOption = None,
+) -> None:
+    """The deliveries log, newest first."""
+
+    async def work(app: application.App) -> None:
+        wanted = DeliveryState(state) if state else None
+        found = await app.gateway.webhooks.deliveries(
+            account=await pick_account(app, account), state=wanted, limit=limit
+        )
+        table = Table("id", "event", "kind", "webhook", "state", "attempts", "last answer")
+        for d in found:
+            answer = d.last_error or (str(d.last_status) if d.last_status else "")
+            table.add_row(
+                str(d.id),
+                str(d.event_id),
+                d.kind.value,
+                str(d.webhook_id),
+                d.state.value,
+                str(d.attempts),
+                answer,
+            )
+        console.print(table)
+
+    run(work)
+
+
+@webhooks_cli.command("show")
+def webhooks_show(delivery_id: int, account: AccountOption = None) -> None:
+    """A delivery: every attempt's answer, and the body it sends."""
+
+    async def work(app: application.App) -> None:
+        found, attempts, body = await app.gateway.webhooks.delivery(
+            delivery_id, account=await pick_account(app, account)
+        )
+        console.print(
+            f"delivery {found.id}: {found.kind.value} to {found.url}, {found.state.value}, "
+            f"{found.attempts} attempt(s)"
+        )
+        for a in attempts:
+            answer = f"HTTP {a.status}" if a.status is not None else "no answer"
+            console.print(
+                f"  {a.at:%Y-%m-%d %H:%M:%S} {answer} in {a.duration_ms} ms {a.error or ''}".rstrip()
+            )
+        console.print(body.decode() if body else "")
+
+    run(work)
+
+
+@webhooks_cli.command("replay")
+def webhooks_replay(
+    delivery_ids: Annotated[list[int] | None, typer.Argument()] = None,
+    failed: Annotated[bool, typer.Option(help="every delivery that gave up")] = False,
+    account: AccountOption = None,
+) -> None:
+    """Sends deliveries again from now (the running server picks them up)."""
+
+    async def work(app: application.App) -> None:
+        done = await app.gateway.webhooks.replay(
+            account=await pick_account(app, account),
+            ids=delivery_ids or None,
+            state=DeliveryState.FAILED if failed else None,
+        )
+        console.print(f"replaying {len(done)} deliver{'y' if len(done) == 1 else 'ies'}")
 
     run(work)
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from smsgate.channels.simulator import SimulatorSettings
-from smsgate.service import Policy
+from smsgate.core.events import RetryPlan
+from smsgate.service import DeliveryPolicy, Policy
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -34,6 +35,7 @@ class Settings:
     policy: Policy = field(default_factory=Policy)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     sweep_interval: float = 0.5
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     log_level: str = "info"
 
     @property
@@ -63,6 +65,16 @@ class Settings:
             reply_rate=_float(env, "SMSGATE_SIM_REPLY_RATE", 1.0),
             reply_after=_float(env, "SMSGATE_SIM_REPLY_AFTER", 1.0),
         )
+        delivery = DeliveryPolicy(
+            timeout=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_TIMEOUT", 10)),
+            concurrency=max(1, int(_float(env, "SMSGATE_WEBHOOK_CONCURRENCY", 64))),
+            per_webhook=max(1, int(_float(env, "SMSGATE_WEBHOOK_PER_URL", 8))),
+            retry=RetryPlan(
+                first=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_BACKOFF", 10)),
+                longest=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_LONGEST_BACKOFF", 3600)),
+                give_up_after=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_GIVE_UP", 86400)),
+            ),
+        )
         return cls(
             data_dir=Path(env.get("SMSGATE_DATA_DIR", "data")),
             database_url=env.get("SMSGATE_DATABASE_URL", ""),
@@ -74,5 +86,6 @@ class Settings:
             policy=policy,
             simulator=simulator,
             sweep_interval=_float(env, "SMSGATE_SWEEP_INTERVAL", 0.5),
+            delivery=delivery,
             log_level=env.get("SMSGATE_LOG_LEVEL", "info"),
         )

@@ -20,6 +20,12 @@ class Metrics:
         self.inbound = Counter(
             "smsgate_inbound_received", "Inbound messages received", registry=self.registry
         )
+        self.webhook_attempts = Counter(
+            "smsgate_webhook_attempts",
+            "Webhook delivery attempts, by outcome (ok: a 2xx answer)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.messages = Gauge(
             "smsgate_messages", "Stored messages by status", ["status"], registry=self.registry
         )

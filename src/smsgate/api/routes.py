@@ -33,6 +33,7 @@ def send_request(body: schemas.SendBody) -> SendRequest:
         valid_until=body.valid_until,
         valid_for=timedelta(seconds=body.validity) if body.validity else None,
         reference=body.reference,
+        sender=body.sender,
     )
 
 
@@ -235,8 +236,20 @@ async def change_device(
         if any(not 1 <= slot <= 8 for slot in body.sim_limits):
             raise errors.InvalidInput("SIM slots are 1 to 8")
         sim_limits = {slot: _limits(lim) or Limits() for slot, lim in body.sim_limits.items()}
+    sim_numbers = None
+    if body.sim_numbers is not None:
+        if any(not 1 <= slot <= 8 for slot in body.sim_numbers):
+            raise errors.InvalidInput("SIM slots are 1 to 8")
+        region = gateway_of(request).default_region
+        sim_numbers = {
+            slot: numbers.parse(n, region).e164 for slot, n in body.sim_numbers.items() if n
+        }
     changes = DeviceChanges(
-        name=body.name, enabled=body.enabled, limits=_limits(body.limits), sim_limits=sim_limits
+        name=body.name,
+        enabled=body.enabled,
+        limits=_limits(body.limits),
+        sim_limits=sim_limits,
+        sim_numbers=sim_numbers,
     )
     return schemas.json(
         _device(

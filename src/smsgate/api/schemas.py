@@ -37,6 +37,12 @@ class SendBody(BaseModel):
     reference: str | None = Field(
         None, max_length=100, description="your own id; it comes back with the message"
     )
+    sender: str | None = Field(
+        None,
+        alias="from",
+        max_length=32,
+        description="a two-way number of the account: sent through its SIM; replies reach its webhooks",
+    )
 
 
 class BatchBody(BaseModel):
@@ -146,6 +152,10 @@ class DeviceChangeBody(BaseModel):
     sim_limits: dict[int, LimitsBody] | None = Field(
         None, description="each SIM slot's own pace and quota; replaces all"
     )
+    sim_numbers: dict[int, str] | None = Field(
+        None,
+        description="two-way numbers of the SIM slots (over what the phone reports); replaces all",
+    )
 
 
 class UsageOut(BaseModel):
@@ -237,6 +247,7 @@ def message(m: Message) -> dict[str, Any]:
         "device_id": m.device_id,
         "sim": m.sim_slot,
         "reference": m.reference,
+        "from": m.sender,
         "attempts": m.attempts,
         "send_at": m.send_at,
         "valid_until": m.valid_until,

@@ -62,6 +62,13 @@ class Device:
     limits: Limits = field(default_factory=Limits)
     created_at: datetime
 
+    def number_of(self, slot: int | None) -> str | None:
+        """The two-way number of a SIM slot (with no slot: the device's only numbered SIM)."""
+        numbered = [s for s in self.sims if s.number]
+        if slot is None:
+            return numbered[0].number if len(numbered) == 1 else None
+        return next((s.number for s in numbered if s.slot == slot), None)
+
     @property
     def can_send(self) -> bool:
         return self.enabled and not self.archived
@@ -93,3 +100,4 @@ class DeviceChanges:
     enabled: bool | None = None
     limits: Limits | None = None
     sim_limits: Mapping[int, Limits] | None = None  # replaces every SIM's own limits
+    sim_numbers: Mapping[int, str] | None = None  # replaces the numbers the owner gave SIMs

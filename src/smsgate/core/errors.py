@@ -44,6 +44,10 @@ class SendTimeInPast(InvalidInput):
     """The requested send time is in the past."""
 
 
+class InvalidSender(InvalidInput):
+    """The `from` number is not a two-way number of this account."""
+
+
 class InvalidDevice(InvalidInput):
     """A named device does not exist in this account or cannot send."""
 

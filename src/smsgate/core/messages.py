@@ -126,6 +126,7 @@ class NewMessage:
     reference: str | None = None
     send_at: datetime | None = None
     valid_until: datetime | None = None
+    sender: str | None = None  # a two-way number of the account (E.164): replies come back to it
     created_at: datetime
     # number intelligence (core/numbers.py) and the price, fixed at acceptance
     operator: str = ""
@@ -180,6 +181,7 @@ class Message:
     mccmnc: str = ""
     cost: int = 0
     refunded_at: datetime | None = None  # its cost went back to the balance (it never left)
+    sender: str | None = None  # the two-way number it is sent from, if one
 
     @property
     def is_final(self) -> bool:

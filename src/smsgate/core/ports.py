@@ -9,10 +9,11 @@ Each protocol holds exactly what its callers use today: nothing speculative.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
+from smsgate.core import events
 from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.billing import Balance, Price
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
@@ -150,6 +151,7 @@ class Directory(Protocol):
     ) -> Device: ...
     async def archive_device(self, account_id: int, device_id: int) -> Device: ...
     async def heartbeat(self, device_id: int, beat: Heartbeat, *, now: datetime) -> None: ...
+    async def mark_offline(self, *, silent_since: datetime, now: datetime) -> int: ...
 
     async def add_inbound(self, items: Sequence[NewInbound], *, now: datetime) -> list[Inbound]: ...
     async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]: ...
@@ -180,6 +182,70 @@ class Limiter(Protocol):
         ...
 
     async def sweep(self, *, now: datetime) -> int: ...
+
+
+class WebhookStore(Protocol):
+    """Webhooks, the fan-out of the events outbox, deliveries as jobs, their log."""
+
+    def on_written(self, listener: Callable[[], None]) -> None: ...
+    async def add(
+        self,
+        *,
+        account_id: int,
+        url: str,
+        kinds: frozenset[events.Kind],
+        number: str | None,
+        secret: str,
+        now: datetime,
+    ) -> events.Webhook: ...
+    async def list(self, account_id: int) -> builtins.list[events.Webhook]: ...
+    async def get(self, account_id: int, webhook_id: int) -> events.Webhook: ...
+    async def change(
+        self, account_id: int, webhook_id: int, values: dict[str, Any]
+    ) -> events.Webhook: ...
+    async def delete(self, account_id: int, webhook_id: int) -> events.Webhook: ...
+    async def fan_out(
+        self, *, now: datetime, limit: int, give_up_after: timedelta, render: events.Render
+    ) -> int: ...
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        per_webhook: int,
+        inflight: Mapping[int, int],
+    ) -> builtins.list[events.Job]: ...
+    async def finish(
+        self,
+        results: Sequence[tuple[events.Job, events.Attempt]],
+        *,
+        now: datetime,
+        plan: events.RetryPlan,
+    ) -> None: ...
+    async def list_deliveries(
+        self,
+        account_id: int,
+        *,
+        state: events.DeliveryState | None = None,
+        webhook_id: int | None = None,
+        event_id: int | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> builtins.list[events.Delivery]: ...
+    async def get_delivery(self, account_id: int, delivery_id: int) -> events.Delivery: ...
+    async def attempts(self, delivery_id: int) -> builtins.list[events.Attempt]: ...
+    async def body(self, event_id: int) -> bytes | None: ...
+    async def replay(
+        self,
+        account_id: int,
+        *,
+        ids: Sequence[int] | None = None,
+        state: events.DeliveryState | None = None,
+        now: datetime,
+        give_up_at: datetime,
+    ) -> builtins.list[int]: ...
+    async def counts(self, account_id: int | None = None) -> dict[events.DeliveryState, int]: ...
 
 
 class Dispatcher(Protocol):

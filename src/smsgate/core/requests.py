@@ -21,3 +21,4 @@ class SendRequest:
     valid_for: timedelta | None = None
     reference: str | None = None
     once: Once | None = None  # refuse the same send again within a window (errors.TooManyRequests)
+    sender: str | None = None  # a two-way number of the account: sent through its SIM

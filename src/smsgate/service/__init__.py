@@ -9,6 +9,8 @@ A thin facade over the domain services, each written once:
 - `dispatch`: pull, report, sweeps, wake-ups and event streams (`service/dispatch.py`)
 - `billing`: the price list, quotes, balances and refunds (`service/billing.py`)
 - `limits`: request limits the doors configure, held across nodes (`service/limits.py`)
+- `numbers`: the account's two-way numbers (`service/numbers.py`)
+- `webhooks`: URLs for events, the deliveries log, replays, the deliverer's jobs (`service/webhooks.py`)
 
 Room beside them for contacts, campaigns, billing and webhooks: a new domain is one module here
 and one attribute below. Nothing outside this package touches a store, the hub, the clock or the
@@ -20,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgate.core.clock import SystemClock
-from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore
+from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore, WebhookStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.service.accounts import Accounts
@@ -31,10 +33,13 @@ from smsgate.service.dispatch import Dispatch, Sweep
 from smsgate.service.inbound import InboundMessages, Received
 from smsgate.service.limits import Limits
 from smsgate.service.messages import MAX_BATCH, MAX_RECIPIENTS, Messages
+from smsgate.service.numbers import Numbers
+from smsgate.service.webhooks import DeliveryPolicy, Webhooks
 
 __all__ = [
     "MAX_BATCH",
     "MAX_RECIPIENTS",
+    "DeliveryPolicy",
     "DeviceState",
     "Gateway",
     "Policy",
@@ -55,12 +60,15 @@ class Gateway:
         metrics: Metrics | None = None,
         ledger: Ledger,
         limiter: Limiter,
+        webhooks: WebhookStore,
+        delivery: DeliveryPolicy = DeliveryPolicy(),
     ) -> None:
         self._ctx = Context(
             store=store,
             directory=directory,
             ledger=ledger,
             limiter=limiter,
+            webhooks=webhooks,
             hub=hub,
             clock=clock or SystemClock(),
             policy=policy,
@@ -73,6 +81,8 @@ class Gateway:
         self.messages = Messages(self._ctx, devices=self.devices, billing=self.billing)
         self.inbound = InboundMessages(self._ctx)
         self.dispatch = Dispatch(self._ctx)
+        self.numbers = Numbers(self._ctx)
+        self.webhooks = Webhooks(self._ctx, policy=delivery)
 
     def now(self) -> datetime:
         """The gateway's clock (a fake one in tests)."""

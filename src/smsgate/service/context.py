@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore
+from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore, WebhookStore
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 
@@ -41,6 +41,7 @@ class Context:
     directory: Directory
     ledger: Ledger
     limiter: Limiter
+    webhooks: WebhookStore
     hub: Hub
     clock: Clock
     policy: Policy

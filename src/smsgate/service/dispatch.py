@@ -13,6 +13,8 @@ from smsgate.core.messages import Message, Report, ReportResult, State
 from smsgate.dispatch.hub import Stream
 from smsgate.service.context import Context
 
+OFFLINE_EVERY = timedelta(seconds=5)  # how often a sweep looks for phones gone silent
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sweep:
@@ -41,6 +43,7 @@ class Dispatch:
         self._seen_max_id = 0
         self._last_sweep_at: datetime | None = None
         self._limits_swept_at: datetime | None = None
+        self._offline_checked_at: datetime | None = None
 
     # --- the device side: pull work, report -----------------------------------------------------
 
@@ -99,6 +102,11 @@ class Dispatch:
         released = await store.release_expired_leases(now=now)
         expired = await store.expire(now=now)
         lost = await store.fail_lost(now=now, older_than=now - self._ctx.policy.taken_timeout)
+        if self._offline_checked_at is None or now - self._offline_checked_at >= OFFLINE_EVERY:
+            self._offline_checked_at = now  # a phone silent past the threshold: device.offline
+            await self._ctx.directory.mark_offline(
+                silent_since=now - self._ctx.policy.offline_after, now=now
+            )
         retries = await store.retries_due(after=self._last_sweep_at or now, now=now)
         await self._ctx.ledger.refund_due(now=now)  # what failed, expired or was cancelled
         if self._limits_swept_at is None or now - self._limits_swept_at > timedelta(minutes=1):

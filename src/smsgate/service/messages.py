@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from smsgate.core.requests import SendRequest
 from smsgate.service.billing import Billing
 from smsgate.service.context import Context
 from smsgate.service.devices import Devices
+from smsgate.service.numbers import Number, Numbers
 
 MAX_RECIPIENTS = 10_000
 MAX_BATCH = 100_000
@@ -68,9 +70,12 @@ class Messages:
         now = self._ctx.clock.now()
         devices = await self._named_devices(account, requests)
         prices = await self._billing.price_list()
+        senders = await self._senders(account, requests)
         news: builtins.list[NewMessage] = []
         for index, request in enumerate(requests):
             try:
+                if request.sender is not None:
+                    request = self._from(request, senders[request.sender])
                 news.extend(self._validate(account, request, devices, now, prices))
             except errors.GatewayError as exc:
                 if len(requests) > 1:
@@ -78,6 +83,28 @@ class Messages:
                     exc.detail = f"message {index}: {exc.detail}"
                 raise
         return news
+
+    async def _senders(
+        self, account: Account, requests: Sequence[SendRequest]
+    ) -> dict[str, Number]:
+        wanted = {r.sender for r in requests if r.sender is not None}
+        if not wanted:
+            return {}
+        numbers = Numbers(self._ctx)
+        return {s: await numbers.sender(s, account=account) for s in sorted(wanted)}
+
+    @staticmethod
+    def _from(request: SendRequest, number: Number) -> SendRequest:
+        """Sent from a two-way number: through its device and SIM, and marked with it."""
+        if request.devices and request.devices != (number.device_id,):
+            raise errors.InvalidSender(
+                f"{number.number} is on device {number.device_id}, not on the devices named"
+            )
+        if request.sim_slot is not None and request.sim_slot != number.slot:
+            raise errors.InvalidSender(f"{number.number} is in SIM slot {number.slot}")
+        return dataclasses.replace(
+            request, devices=(number.device_id,), sim_slot=number.slot, sender=number.number
+        )
 
     async def _named_devices(
         self, account: Account, requests: Sequence[SendRequest]
@@ -134,6 +161,7 @@ class Messages:
                     devices=request.devices,
                     sim_slot=request.sim_slot,
                     reference=request.reference,
+                    sender=request.sender,
                     send_at=send_at,
                     valid_until=valid_until,
                     created_at=now,

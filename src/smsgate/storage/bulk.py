@@ -43,6 +43,7 @@ COLUMNS = (
     "number_type",
     "mccmnc",
     "cost",
+    "sender",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -99,6 +100,7 @@ def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
         new.number_type,
         new.mccmnc,
         new.cost,
+        new.sender,
     )
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from smsgate.storage.outbox import Outbox
+
 
 def async_url(url: str) -> str:
     parsed = make_url(url)
@@ -47,6 +49,7 @@ class Database:
         self.dialect = make_url(self.url).get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self._lock = asyncio.Lock()
+        self.outbox = Outbox(is_sqlite=self.is_sqlite)  # events written with their change
         if self.is_sqlite:
             self._ensure_directory()
             self.writer = self._sqlite_engine(options, writer=True)

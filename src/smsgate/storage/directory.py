@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from smsgate.core import errors
+from smsgate.core import errors, events
 from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
+from smsgate.core.events import NewEvent
 from smsgate.core.messages import Inbound, MessageFilter, NewInbound, Page
 from smsgate.storage import filters, rows
 from smsgate.storage.database import Database
@@ -227,6 +228,8 @@ class Directory:
             values.update(rows.limits_values(changes.limits))
         if changes.sim_limits is not None:
             values["sim_limits"] = rows.sim_limits_json(changes.sim_limits)
+        if changes.sim_numbers is not None:
+            values["sim_numbers"] = rows.sim_numbers_json(changes.sim_numbers)
         return await self._update_device(account_id, device_id, values)
 
     async def archive_device(self, account_id: int, device_id: int) -> Device:
@@ -235,16 +238,58 @@ class Directory:
         )
 
     async def heartbeat(self, device_id: int, beat: Heartbeat, *, now: datetime) -> None:
-        values: dict[str, Any] = {"last_seen_at": now}
+        """Last seen now; a phone heard from again is online, one whose battery falls low says so
+        (events written with the change)."""
+        values: dict[str, Any] = {"last_seen_at": now, "reachable": True}
         for name in ("battery", "charging", "app_version", "manufacturer", "model", "os_version"):
             if getattr(beat, name) is not None:
                 values[name] = getattr(beat, name)
         if beat.sims is not None:
             values["sims"] = rows.sims_json(beat.sims)
+        before = select(
+            devices.c.account_id, devices.c.kind, devices.c.reachable, devices.c.battery
+        ).where(devices.c.id == device_id)
         async with self._db.write() as connection:
+            old = (await connection.execute(before)).first()
             await connection.execute(
                 update(devices).where(devices.c.id == device_id).values(values)
             )
+            if old is not None:
+                found = events.of_heartbeat(
+                    account_id=old.account_id,
+                    device_id=device_id,
+                    phone=old.kind == Kind.ANDROID.value,
+                    was_online=old.reachable,
+                    battery_before=old.battery,
+                    battery=beat.battery,
+                    at=now,
+                )
+                await self._db.outbox.record(connection, found)
+
+    async def mark_offline(self, *, silent_since: datetime, now: datetime) -> int:
+        """Phones not heard from since `silent_since` are offline (a device.offline event each)."""
+        statement = (
+            update(devices)
+            .where(
+                devices.c.reachable,
+                devices.c.kind == Kind.ANDROID.value,
+                devices.c.last_seen_at < silent_since,
+            )
+            .values(reachable=False)
+            .returning(devices.c.id, devices.c.account_id)
+        )
+        async with self._db.write() as connection:
+            gone = (await connection.execute(statement)).all()
+            await self._db.outbox.record(
+                connection,
+                (
+                    NewEvent(
+                        account_id=account_id, kind=events.Kind.DEVICE_OFFLINE, at=now, device_id=i
+                    )
+                    for i, account_id in gone
+                ),
+            )
+        return len(gone)
 
     async def _update_device(
         self, account_id: int, device_id: int, values: dict[str, Any]
@@ -282,9 +327,11 @@ class Directory:
         ]
         statement = insert(inbound).returning(*inbound.c, sort_by_parameter_order=True)
         async with self._db.write() as connection:
-            return [
+            stored = [
                 rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()
             ]
+            await self._db.outbox.record(connection, map(events.of_inbound, stored))
+        return stored
 
     def _inbound_where(self, account_id: int, f: MessageFilter) -> list[Any]:
         clauses: list[Any] = filters.common(inbound, inbound.c.received_at, account_id, f)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smsgate.core import clock, errors, routing
+from smsgate.core import clock, errors, events, routing
 from smsgate.core.devices import Device
 from smsgate.core.messages import (
     CANCELLABLE,
@@ -120,6 +120,14 @@ class MessageStore:
         await billing.debit(connection, news, news[0].created_at)  # NotEnoughMoney: nothing written
         ids = await bulk.insert(connection, news, is_sqlite=self._db.is_sqlite)
         stored = [rows.stored(n, i) for n, i in zip(news, ids, strict=True)]
+        await self._db.outbox.record(
+            connection,
+            (
+                events.of_message(m.account_id, m.id, State.QUEUED, m.created_at)
+                for m in stored
+                if m.queued_at is not None
+            ),
+        )
         if not self._db.is_sqlite:
             await notify.announce(
                 connection, (m.account_id for m in stored if m.queued_at is not None)
@@ -230,9 +238,14 @@ class MessageStore:
             .returning(*t.c)
         )
         async with self._db.write() as connection:
-            return sorted(
+            done = sorted(
                 (rows.message(r) for r in (await connection.execute(statement)).mappings()), key=_id
             )
+            await self._db.outbox.record(
+                connection,
+                (events.of_message(m.account_id, m.id, State.CANCELLED, now) for m in done),
+            )
+        return done
 
     async def delete(self, account_id: int, message_id: int) -> Message:
         done = await self.delete_matching(account_id, MessageFilter(ids=(message_id,)))
@@ -283,6 +296,7 @@ class MessageStore:
         self, *, account_id: int, device_id: int, reports: Sequence[Report], now: datetime
     ) -> list[ReportResult]:
         results: dict[int, ReportResult] = {}  # by the report's place in the batch
+        times = {r.message_id: r.at or now for r in reports}
         async with self._db.write() as connection:
             for group in _groups(
                 reports
@@ -297,6 +311,14 @@ class MessageStore:
                         connection, account_id, device_id, report, now
                     )
             results_in_order = [results[i] for i in range(len(reports))]
+            await self._db.outbox.record(
+                connection,
+                (
+                    events.of_message(account_id, r.message_id, r.state, times[r.message_id])
+                    for r in results_in_order
+                    if r.applied and r.state is not None and r.state is not State.QUEUED
+                ),
+            )
             if not self._db.is_sqlite and any(
                 r.applied and r.state is State.QUEUED for r in results_in_order
             ):
@@ -434,9 +456,9 @@ class MessageStore:
             update(t)
             .where(t.c.state == State.SCHEDULED.value, t.c.send_at <= now)
             .values(state=State.QUEUED.value, queued_at=now)
-            .returning(t.c.account_id, t.c.device_id)
+            .returning(t.c.account_id, t.c.device_id, t.c.id)
         )
-        return await self._sweep(statement, announce=True)
+        return await self._sweep(statement, announce=True, entered=(State.QUEUED, now))
 
     async def expire(self, *, now: datetime) -> list[tuple[int, int | None]]:
         statement = (
@@ -445,9 +467,9 @@ class MessageStore:
                 t.c.state.in_([State.SCHEDULED.value, State.QUEUED.value]), t.c.valid_until <= now
             )
             .values(state=State.EXPIRED.value, expired_at=now)
-            .returning(t.c.account_id, t.c.device_id)
+            .returning(t.c.account_id, t.c.device_id, t.c.id)
         )
-        return await self._sweep(statement)
+        return await self._sweep(statement, entered=(State.EXPIRED, now))
 
     async def release_expired_leases(self, *, now: datetime) -> list[tuple[int, int | None]]:
         """Leases a device never confirmed go back to the queue, for any eligible device."""
@@ -512,15 +534,25 @@ class MessageStore:
             update(t)
             .where(t.c.state == State.TAKEN.value, t.c.taken_at <= older_than)
             .values(state=State.FAILED.value, reason=Reason.DEVICE_LOST.value, failed_at=now)
-            .returning(t.c.account_id, t.c.device_id)
+            .returning(t.c.account_id, t.c.device_id, t.c.id)
         )
-        return await self._sweep(statement)
+        return await self._sweep(statement, entered=(State.FAILED, now))
 
     async def _sweep(
-        self, statement: Any, *, announce: bool = False
+        self,
+        statement: Any,
+        *,
+        announce: bool = False,
+        entered: tuple[State, datetime] | None = None,
     ) -> list[tuple[int, int | None]]:
         async with self._db.write() as connection:
-            found = [(r[0], r[1]) for r in (await connection.execute(statement)).all()]
+            moved = (await connection.execute(statement)).all()
+            found = [(r[0], r[1]) for r in moved]
+            if entered is not None and moved:
+                state, at = entered
+                await self._db.outbox.record(
+                    connection, (events.of_message(r[0], r[2], state, at) for r in moved)
+                )
             if announce and found and not self._db.is_sqlite:
                 await notify.announce(connection, (account_id for account_id, _ in found))
         return found

@@ -57,6 +57,7 @@ def message(row: Row) -> Message:
         mccmnc=row["mccmnc"],
         cost=row["cost"],
         refunded_at=row["refunded_at"],
+        sender=row["sender"],
     )
 
 
@@ -86,6 +87,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
         number_type=new.number_type,
         mccmnc=new.mccmnc,
         cost=new.cost,
+        sender=new.sender,
     )
 
 
@@ -121,17 +123,24 @@ def _limits(row: Row) -> Limits:
     )
 
 
+def sim_numbers_json(numbers: Mapping[int, str | None]) -> str:
+    return json.dumps({str(slot): n for slot, n in numbers.items() if n})
+
+
 def sim_limits_json(limits: Mapping[int, Limits]) -> str:
     return json.dumps({str(slot): limits_values(lim) for slot, lim in limits.items()})
 
 
 def device(row: Row) -> Device:
     sim_limits = {int(k): _limits(v) for k, v in json.loads(row["sim_limits"] or "{}").items()}
+    owned = {int(k): v for k, v in json.loads(row.get("sim_numbers") or "{}").items() if v}
     reported = {item["slot"]: Sim(**item) for item in json.loads(row["sims"] or "[]")}
     for slot in (
-        sim_limits.keys() - reported.keys()
-    ):  # an owner may limit a SIM the phone has not reported yet
+        sim_limits.keys() | owned.keys()
+    ) - reported.keys():  # an owner may limit (or number) a SIM the phone has not reported yet
         reported[slot] = Sim(slot=slot)
+    for slot, number in owned.items():  # the owner's number wins over what the phone reports
+        reported[slot] = replace(reported[slot], number=number)
     sims = tuple(replace(reported[slot], limits=sim_limits.get(slot)) for slot in sorted(reported))
     return Device(
         id=row["id"],

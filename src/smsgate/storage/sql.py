@@ -123,6 +123,10 @@ devices = Table(
     Column(
         "sim_limits", Text, nullable=False, server_default="{}"
     ),  # JSON {slot: limits}, set by the owner
+    # JSON {slot: "+E164"}: numbers the owner gave the SIMs (or an upstream's), over reported ones
+    Column("sim_numbers", Text, nullable=False, server_default="{}"),
+    # heard from within the offline threshold at the last look (device.online/offline events)
+    Column("reachable", Boolean, nullable=False, server_default=text("false")),
     Index("ix_devices_account", "account_id", "id"),
 )
 
@@ -193,6 +197,7 @@ messages = Table(
     Column("mccmnc", String(6), nullable=False, server_default=""),
     Column("cost", BigInteger, nullable=False, server_default="0"),  # units, all parts
     Column("refunded_at", UTCDateTime),  # its cost went back to the balance
+    Column("sender", String(20)),  # a two-way number of the account it is sent from (E.164)
     # the listings every door offers: by account + time, id, phone, device, status
     Index(
         "ix_messages_account_created", "account_id", "created_at", "id"
@@ -201,6 +206,15 @@ messages = Table(
     Index("ix_messages_account_to", "account_id", "to", "id"),
     Index("ix_messages_account_device", "account_id", "device_id", "id"),
     Index("ix_messages_account_state", "account_id", "state", "id"),
+    Index(  # a reply to a two-way number finds its conversation: the last message to its sender
+        "ix_messages_conversation",
+        "account_id",
+        "sender",
+        "to",
+        "id",
+        sqlite_where=text("sender IS NOT NULL"),
+        postgresql_where=text("sender IS NOT NULL"),
+    ),
     # the dispatcher's work lists stay small: partial indexes over the live states only
     Index(  # in the order leases take them: urgent first, then oldest first
         "ix_messages_queue",
@@ -400,4 +414,86 @@ Index(
     messages.c.reference,
     sqlite_where=text("reference IS NOT NULL"),
     postgresql_where=text("reference IS NOT NULL"),
+)
+
+# --- webhooks: events written with the change (the outbox), deliveries as queue jobs -------------
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", String(400), nullable=False),  # kinds, comma-separated; "*" = all
+    Column("number", String(20)),  # a two-way number: only events about it
+    Column("secret", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webhooks_account", "account_id", "id"),
+)
+
+# the outbox: one row per event an account has a webhook for, written with the change itself
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("message_id", Id),
+    Column("inbound_id", Id),
+    Column("device_id", Id),
+    Column("detail", String(40)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("body", Text),  # the JSON delivered, rendered when the event is fanned out
+    Column("fanned_at", UTCDateTime),  # NULL: not yet fanned out to the webhooks
+    Index(
+        "ix_events_unfanned",
+        "id",
+        sqlite_where=text("fanned_at IS NULL"),
+        postgresql_where=text("fanned_at IS NULL"),
+    ),
+    Index("ix_events_account", "account_id", "id"),
+)
+
+# one event to one webhook: a job with its attempts, back-off and lease
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, nullable=False),
+    Column("event_id", Id, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("webhook_id", Id, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),  # an attempt is under way (on some node) until then
+    Column("give_up_at", UTCDateTime, nullable=False),
+    Column("last_status", SmallInteger),
+    Column("last_error", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index(
+        "ix_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    Index("ix_deliveries_account", "account_id", "id"),
+    Index("ix_deliveries_event", "event_id"),
+    Index("ix_deliveries_webhook", "webhook_id"),
+)
+
+# every attempt's answer
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", Id, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status", SmallInteger),
+    Column("error", String(200)),
+    Column("response", String(500)),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_delivery_attempts_delivery", "delivery_id", "id"),
 )

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from smsgate.core import events
 from smsgate.core.devices import Device
 from smsgate.core.messages import Inbound, Message, NewInbound, State
 from smsgate.storage import rows
@@ -309,9 +310,11 @@ class Links:
             if not values:
                 return []
             statement = insert(inbound).returning(*inbound.c, sort_by_parameter_order=True)
-            return [
+            stored = [
                 rows.inbound(r) for r in (await connection.execute(statement, values)).mappings()
             ]
+            await self._db.outbox.record(connection, map(events.of_inbound, stored))
+            return stored
 
     # --- sign-in codes ------------------------------------------------------------------------
 

@@ -1,0 +1,181 @@
+"""The deliverer: fans events out, claims due deliveries, sends them signed, writes the answers.
+
+One task per node, beside dispatch; it never shares a connection or a lock with the send path
+except the database itself, which it touches in batches: one transaction fans out up to a
+thousand events, one claims a batch of deliveries, one writes a batch of answers. Attempts run
+concurrently up to `concurrency`, at most `per_webhook` to one webhook, each bounded by
+`timeout` from connect to the last byte: a slow or dead receiver holds a few slots of its own
+and a timer, never the send path. httpx with TCP_NODELAY and keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from smsgate.core.events import Attempt, Job
+from smsgate.service import Gateway
+from smsgate.webhooks import sign
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 0.02  # seconds: answers are written in batches at most this far apart
+
+
+def client(*, concurrency: int, timeout: float) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        limits=httpx.Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=30
+        ),
+        retries=0,
+    )
+    return httpx.AsyncClient(
+        transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False
+    )
+
+
+class Deliverer:
+    def __init__(self, gateway: Gateway, *, http: httpx.AsyncClient | None = None) -> None:
+        self._gateway = gateway
+        self._policy = gateway.webhooks.policy
+        self._http = http
+        self._wake = asyncio.Event()
+        self._inflight: Counter[int] = Counter()  # webhook -> attempts under way
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._answers: list[tuple[Job, Attempt]] = []
+        self._answered = asyncio.Event()
+        self.sent = 0  # attempts made by this node (for the benchmark)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._gateway.webhooks.on_event(self.wake)
+        owned = self._http is None
+        seconds = self._policy.timeout.total_seconds()
+        http = self._http or client(concurrency=self._policy.concurrency, timeout=seconds)
+        writer = asyncio.create_task(self._write_answers(), name="webhook-answers")
+        try:
+            while True:
+                try:
+                    busy = await self._round(http)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("webhook deliverer failed a round; trying again")
+                    busy = False
+                    await asyncio.sleep(1.0)
+                if not busy:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._policy.poll)
+                    self._wake.clear()
+        finally:
+            for task in list(self._attempts):
+                task.cancel()
+            await asyncio.gather(*self._attempts, return_exceptions=True)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            with contextlib.suppress(Exception):
+                await self._flush()  # what was answered is written; the rest is leased, retried
+            if owned:
+                await http.aclose()
+
+    async def _round(self, http: httpx.AsyncClient) -> bool:
+        """Fans out and starts what is due; True when there is probably more to do right away."""
+        webhooks = self._gateway.webhooks
+        fanned = await webhooks.fan_out()
+        free = self._policy.concurrency - len(self._attempts)
+        claimed: list[Job] = []
+        if free > 0:
+            claimed = await webhooks.claim(
+                limit=free, per_webhook=self._policy.per_webhook, inflight=dict(self._inflight)
+            )
+            for job in claimed:
+                self._inflight[job.webhook_id] += 1
+                task = asyncio.create_task(self._attempt(http, job))
+                self._attempts.add(task)
+                task.add_done_callback(self._attempts.discard)
+        return fanned >= 1000 or (free > 0 and len(claimed) >= free)
+
+    async def _attempt(self, http: httpx.AsyncClient, job: Job) -> None:
+        started = time.monotonic()
+        at = self._gateway.webhooks.now()
+        timestamp = int(time.time())
+        headers = sign.headers(
+            secret=job.secret,
+            timestamp=timestamp,
+            body=job.body,
+            kind=job.kind.value,
+            event_id=job.event_id,
+            delivery_id=job.delivery_id,
+        )
+        status: int | None = None
+        error: str | None = None
+        response: str | None = None
+        try:
+            answer = await asyncio.wait_for(
+                http.post(job.url, content=job.body, headers=headers),
+                self._policy.timeout.total_seconds(),
+            )
+            status = answer.status_code
+            response = answer.text[:500]
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except TimeoutError:
+            error = f"no answer within {self._policy.timeout.total_seconds():g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:200] or type(exc).__name__
+        except Exception as exc:  # a URL httpx cannot use, say: logged as the attempt's answer
+            error = f"{type(exc).__name__}: {exc}"[:200]
+        finally:
+            self._inflight[job.webhook_id] -= 1
+            if self._inflight[job.webhook_id] <= 0:
+                del self._inflight[job.webhook_id]
+        self.sent += 1
+        attempt = Attempt(
+            delivery_id=job.delivery_id,
+            at=at,
+            status=status,
+            error=error,
+            response=response,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        self._answers.append((job, attempt))
+        self._answered.set()
+        self._wake.set()  # a slot is free
+
+    async def _write_answers(self) -> None:
+        while True:
+            await self._answered.wait()
+            self._answered.clear()
+            await asyncio.sleep(FLUSH_EVERY)  # let a few more answers join the batch
+            try:
+                await self._flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook answers could not be written; trying again")
+                self._answered.set()
+                await asyncio.sleep(1.0)
+
+    async def _flush(self) -> None:
+        batch, self._answers = self._answers, []
+        if not batch:
+            return
+        try:
+            await self._gateway.webhooks.finish(batch)
+        except BaseException:
+            self._answers[:0] = batch
+            raise
+
+    def stats(self) -> dict[str, Any]:
+        return {"in_flight": len(self._attempts), "sent": self.sent}
