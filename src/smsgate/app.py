@@ -39,6 +39,8 @@ from smsgate.service import Gateway
 from smsgate.service.channels import ChannelDispatcher
 from smsgate.storage import migrate, notify
 from smsgate.storage.billing import Ledger
+from smsgate.storage.campaigns import CampaignStore
+from smsgate.storage.contacts import ContactStore
 from smsgate.storage.database import Database, Options
 from smsgate.storage.directory import Directory
 from smsgate.storage.leases import LeaseRules
@@ -88,6 +90,9 @@ class App:
                 asyncio.create_task(self.worker.run(), name="dispatch"),
                 *(asyncio.create_task(c.run(), name=f"channel {c.kind}") for c in self.channels),
                 asyncio.create_task(self.deliverer.run(), name="webhooks"),
+                asyncio.create_task(
+                    self.gateway.campaigns.run(self.settings.sweep_interval), name="campaigns"
+                ),
             ]
             if not self.db.is_sqlite:
                 self.tasks.append(asyncio.create_task(self._listen(), name="listen"))
@@ -138,6 +143,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         policy=policy,
         metrics=metrics,
         delivery=settings.delivery,
+        contacts=ContactStore(db),
+        campaigns=CampaignStore(db),
     )
     channels = ChannelDispatcher(gateway)
     simulated = RunnerSettings(batch=settings.simulator.batch, rescan=settings.simulator.rescan)

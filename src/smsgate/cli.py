@@ -707,6 +707,14 @@ def webhooks_replay(
     run(work)
 
 
+from smsgate import campaigns_cli  # noqa: E402 (it uses the helpers above)
+
+cli.add_typer(campaigns_cli.contacts_cli, name="contacts")
+cli.add_typer(campaigns_cli.lists_cli, name="lists")
+cli.add_typer(campaigns_cli.optouts_cli, name="optouts")
+cli.add_typer(campaigns_cli.campaigns_cli, name="campaigns")
+
+
 def main() -> None:
     cli()
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from smsgate.channels.simulator import SimulatorSettings
+from smsgate.core.campaigns import DEFAULT_STOP_WORDS
 from smsgate.core.events import RetryPlan
 from smsgate.service import DeliveryPolicy, Policy
 
@@ -21,6 +22,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise SystemExit(f"{name}={raw!r} is not a number") from None
+
+
+def _words(raw: str | None) -> frozenset[str]:
+    """SMSGATE_STOP_WORDS: comma-separated replies that opt their sender out (unset: the defaults)."""
+    if raw is None:
+        return DEFAULT_STOP_WORDS
+    return frozenset(w.strip().upper() for w in raw.split(",") if w.strip())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +65,8 @@ class Settings:
             not in ("0", "false", "no"),
             offline_after=timedelta(seconds=_float(env, "SMSGATE_OFFLINE_AFTER", 300)),
             currency=env.get("SMSGATE_CURRENCY", "RUB").strip().upper() or "RUB",
+            stop_words=_words(env.get("SMSGATE_STOP_WORDS")),
+            campaign_batch=max(1, int(_float(env, "SMSGATE_CAMPAIGN_BATCH", 500))),
         )
         simulator = SimulatorSettings(
             sent_after=_float(env, "SMSGATE_SIM_SENT_AFTER", 0.5),

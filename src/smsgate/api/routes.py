@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from smsgate.api import auth, schemas
+from smsgate.api import auth, campaigns, schemas
 from smsgate.api.auth import gateway_of
 from smsgate.core import errors, numbers, routing
 from smsgate.core.accounts import Account
@@ -101,6 +101,7 @@ def filters(
     max_id: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
+    campaign: Annotated[int | None, Query(ge=1, description="messages of this campaign")] = None,
 ) -> MessageFilter:
     return MessageFilter(
         states=_states(status),
@@ -112,6 +113,7 @@ def filters(
         max_id=max_id,
         limit=limit,
         before_id=_cursor(cursor),
+        campaign_id=campaign,
     )
 
 
@@ -300,3 +302,7 @@ async def create_key(body: schemas.KeyBody, request: Request, account: Caller) -
 @router.delete("/keys/{key_id}", response_model=schemas.KeyOut, tags=["keys"])
 async def revoke_key(key_id: int, request: Request, account: Caller) -> Response:
     return schemas.json(schemas.key(await gateway_of(request).accounts.revoke_key(account, key_id)))
+
+
+# contact lists, contacts, the opt-out list and campaigns (api/campaigns.py)
+router.include_router(campaigns.router)

@@ -65,6 +65,7 @@ class MessageOut(BaseModel):
     device_id: int | None
     sim: int | None
     reference: str | None
+    campaign_id: int | None = Field(None, description="the campaign it was expanded from")
     attempts: int
     send_at: datetime | None
     valid_until: datetime | None
@@ -265,6 +266,7 @@ def message(m: Message) -> dict[str, Any]:
         "number_type": m.number_type,
         "mccmnc": m.mccmnc,
         "cost": billing.shown(m.cost),
+        "campaign_id": m.campaign_id,
     }
 
 

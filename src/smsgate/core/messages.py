@@ -135,6 +135,7 @@ class NewMessage:
     mccmnc: str = ""
     cost: int = 0  # units of core/billing.py, all parts; debited from the balance on acceptance
     mark: tuple[str, datetime, datetime] | None = None  # a send's Once mark (core/limits.py)
+    campaign_id: int | None = None  # the campaign (newsletter) it was expanded from
 
     @property
     def state(self) -> State:
@@ -182,6 +183,7 @@ class Message:
     cost: int = 0
     refunded_at: datetime | None = None  # its cost went back to the balance (it never left)
     sender: str | None = None  # the two-way number it is sent from, if one
+    campaign_id: int | None = None  # the campaign (newsletter) it was expanded from
 
     @property
     def is_final(self) -> bool:
@@ -260,6 +262,7 @@ class MessageFilter:
     min_id: int | None = None
     max_id: int | None = None
     ids: tuple[int, ...] | None = None
+    campaign_id: int | None = None  # messages of this campaign
     before_id: int | None = None  # cursor: ids strictly below
     limit: int = 100
     ascending: bool = False

@@ -16,6 +16,16 @@ from typing import Any, Protocol
 from smsgate.core import events
 from smsgate.core.accounts import Account, ApiKey
 from smsgate.core.billing import Balance, Price
+from smsgate.core.campaigns import (
+    Campaign,
+    CampaignState,
+    Contact,
+    ContactList,
+    NewCampaign,
+    NewContact,
+    OptOut,
+    Recipient,
+)
 from smsgate.core.devices import Device, DeviceChanges, Heartbeat, Kind, Limits
 from smsgate.core.limits import Limit
 from smsgate.core.messages import (
@@ -246,6 +256,91 @@ class WebhookStore(Protocol):
         give_up_at: datetime,
     ) -> builtins.list[int]: ...
     async def counts(self, account_id: int | None = None) -> dict[events.DeliveryState, int]: ...
+
+
+class ContactStore(Protocol):
+    """Contact lists, contacts (one per number of an account) and the opt-out list."""
+
+    async def add_list(self, account_id: int, name: str, *, now: datetime) -> ContactList: ...
+    async def list_named(self, account_id: int, name: str, *, now: datetime) -> ContactList: ...
+    async def lists(
+        self, account_id: int, ids: Sequence[int] | None = None
+    ) -> builtins.list[ContactList]: ...
+    async def get_list(self, account_id: int, list_id: int) -> ContactList: ...
+    async def delete_list(self, account_id: int, list_id: int) -> ContactList: ...
+    async def upsert(
+        self,
+        account_id: int,
+        news: Sequence[NewContact],
+        *,
+        list_ids: Sequence[int] = (),
+        now: datetime,
+        own_lists: Sequence[tuple[str, int]] = (),
+    ) -> builtins.list[Contact]: ...
+    async def contacts(
+        self,
+        account_id: int,
+        *,
+        list_id: int | None = None,
+        phone: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> Page[Contact]: ...
+    async def get(self, account_id: int, contact_id: int) -> Contact: ...
+    async def delete(self, account_id: int, contact_id: int) -> Contact: ...
+    async def add_to_list(self, account_id: int, contact_id: int, list_id: int) -> None: ...
+    async def remove_from_list(self, account_id: int, contact_id: int, list_id: int) -> None: ...
+    async def count_in(self, account_id: int, list_ids: Sequence[int]) -> int: ...
+    async def opt_out(
+        self, account_id: int, phones: Sequence[str], *, source: str, now: datetime
+    ) -> int: ...
+    async def opt_in(self, account_id: int, phone: str) -> None: ...
+    async def optouts(
+        self, account_id: int, *, phone: str | None = None, after: str = "", limit: int = 100
+    ) -> builtins.list[OptOut]: ...
+
+
+class CampaignStore(Protocol):
+    """Campaigns, their expansion's claims and batches, and what they do to their messages."""
+
+    async def add(self, new: NewCampaign) -> Campaign: ...
+    async def find(self, account_id: int | None, campaign_id: int) -> Campaign | None: ...
+    async def get(self, account_id: int, campaign_id: int) -> Campaign: ...
+    async def list(
+        self, account_id: int, *, before_id: int | None = None, limit: int = 100
+    ) -> builtins.list[Campaign]: ...
+    async def titles(self, campaign_ids: Sequence[int]) -> dict[int, Campaign]: ...
+    async def due(self, *, now: datetime, limit: int = 10) -> builtins.list[int]: ...
+    async def claim(
+        self, campaign_id: int, *, now: datetime, until: datetime
+    ) -> Campaign | None: ...
+    async def recipients(self, campaign: Campaign, *, limit: int) -> builtins.list[Recipient]: ...
+    async def advance(
+        self,
+        campaign_id: int,
+        *,
+        cursor: str,
+        expanded: int,
+        skipped: int,
+        invalid: int,
+        done: bool,
+        now: datetime,
+        until: datetime,
+    ) -> CampaignState: ...
+    async def release_claim(self, campaign_id: int) -> None: ...
+    async def move(
+        self,
+        account_id: int,
+        campaign_id: int,
+        *,
+        sources: frozenset[CampaignState],
+        values: Mapping[str, Any],
+    ) -> Campaign: ...
+    async def hold(self, campaign_id: int) -> int: ...
+    async def release(
+        self, campaign_id: int, *, now: datetime, valid_until: datetime
+    ) -> builtins.list[tuple[int, int | None]]: ...
+    async def counts(self, campaign_id: int) -> dict[State, int]: ...
 
 
 class Dispatcher(Protocol):

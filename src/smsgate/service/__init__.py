@@ -11,10 +11,11 @@ A thin facade over the domain services, each written once:
 - `limits`: request limits the doors configure, held across nodes (`service/limits.py`)
 - `numbers`: the account's two-way numbers (`service/numbers.py`)
 - `webhooks`: URLs for events, the deliveries log, replays, the deliverer's jobs (`service/webhooks.py`)
+- `contacts`: contact lists, contacts, the opt-out list (`service/contacts.py`)
+- `campaigns`: newsletters to contact lists, their expansion and progress (`service/campaigns.py`)
 
-Room beside them for contacts, campaigns, billing and webhooks: a new domain is one module here
-and one attribute below. Nothing outside this package touches a store, the hub, the clock or the
-policy: it calls an operation.
+A new domain is one module here and one attribute below. Nothing outside this package touches a
+store, the hub, the clock or the policy: it calls an operation.
 """
 
 from __future__ import annotations
@@ -22,11 +23,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgate.core.clock import SystemClock
-from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore, WebhookStore
+from smsgate.core.ports import (
+    CampaignStore,
+    Clock,
+    ContactStore,
+    Directory,
+    Ledger,
+    Limiter,
+    MessageStore,
+    WebhookStore,
+)
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 from smsgate.service.accounts import Accounts
 from smsgate.service.billing import Billing
+from smsgate.service.campaigns import Campaigns
+from smsgate.service.contacts import ContactInput, Contacts
 from smsgate.service.context import Context, Policy
 from smsgate.service.devices import Devices, DeviceState
 from smsgate.service.dispatch import Dispatch, Sweep
@@ -39,6 +51,7 @@ from smsgate.service.webhooks import DeliveryPolicy, Webhooks
 __all__ = [
     "MAX_BATCH",
     "MAX_RECIPIENTS",
+    "ContactInput",
     "DeliveryPolicy",
     "DeviceState",
     "Gateway",
@@ -62,6 +75,8 @@ class Gateway:
         limiter: Limiter,
         webhooks: WebhookStore,
         delivery: DeliveryPolicy = DeliveryPolicy(),
+        contacts: ContactStore,
+        campaigns: CampaignStore,
     ) -> None:
         self._ctx = Context(
             store=store,
@@ -73,16 +88,20 @@ class Gateway:
             clock=clock or SystemClock(),
             policy=policy,
             metrics=metrics or Metrics(),
+            contacts=contacts,
+            campaigns=campaigns,
         )
         self.accounts = Accounts(self._ctx)
         self.devices = Devices(self._ctx)
         self.billing = Billing(self._ctx)
         self.limits = Limits(self._ctx)
         self.messages = Messages(self._ctx, devices=self.devices, billing=self.billing)
-        self.inbound = InboundMessages(self._ctx)
+        self.contacts = Contacts(self._ctx)
+        self.inbound = InboundMessages(self._ctx, replies=self.contacts.replies)
         self.dispatch = Dispatch(self._ctx)
         self.numbers = Numbers(self._ctx)
         self.webhooks = Webhooks(self._ctx, policy=delivery)
+        self.campaigns = Campaigns(self._ctx, devices=self.devices, billing=self.billing)
 
     def now(self) -> datetime:
         """The gateway's clock (a fake one in tests)."""

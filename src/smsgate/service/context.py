@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smsgate.core.ports import Clock, Directory, Ledger, Limiter, MessageStore, WebhookStore
+from smsgate.core.campaigns import DEFAULT_STOP_WORDS
+from smsgate.core.ports import (
+    CampaignStore,
+    Clock,
+    ContactStore,
+    Directory,
+    Ledger,
+    Limiter,
+    MessageStore,
+    WebhookStore,
+)
 from smsgate.dispatch.hub import Hub
 from smsgate.metrics import Metrics
 
@@ -33,6 +43,8 @@ class Policy:
     offline_after: timedelta = timedelta(minutes=5)  # a phone silent this long counts as offline
     key_cache_ttl: float = 10.0  # seconds an API key's account is remembered
     currency: str = "RUB"  # of prices and balances
+    stop_words: frozenset[str] = DEFAULT_STOP_WORDS  # a reply of one of these opts its sender out
+    campaign_batch: int = 500  # messages a campaign's expansion creates per group commit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,3 +58,5 @@ class Context:
     clock: Clock
     policy: Policy
     metrics: Metrics
+    contacts: ContactStore
+    campaigns: CampaignStore

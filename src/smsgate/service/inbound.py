@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from smsgate.core import errors
@@ -16,8 +16,11 @@ Received = tuple[str, str, datetime | None, int | None]  # sender, text, receive
 
 
 class InboundMessages:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(
+        self, ctx: Context, *, replies: Callable[[Sequence[Inbound]], Awaitable[int]] | None = None
+    ) -> None:
         self._ctx = ctx
+        self._replies = replies  # what reads every inbound message after it is stored (opt-outs)
 
     def prepare(
         self, device: Device, items: Sequence[Received], *, lenient: bool = False
@@ -46,12 +49,19 @@ class InboundMessages:
         """Inbound SMS a device got: (sender, text, received_at, sim_slot)."""
         news = self.prepare(device, items)
         stored = await self._ctx.directory.add_inbound(news, now=self._ctx.clock.now())
-        self.counted(stored)
+        await self.taken_in(stored)
         return stored
 
     def counted(self, stored: Sequence[Inbound]) -> None:
         """Counts inbound messages a door stored through its own store (the SMSGate app's dedupe)."""
         self._ctx.metrics.inbound.inc(len(stored))
+
+    async def taken_in(self, stored: Sequence[Inbound]) -> None:
+        """After inbound messages are stored, by this service or a door's own store: counted, and a
+        stop word puts its sender on the opt-out list."""
+        self.counted(stored)
+        if self._replies is not None and stored:
+            await self._replies(stored)
 
     async def list(self, f: MessageFilter, *, account: Account) -> Page[Inbound]:
         return await self._ctx.directory.list_inbound(account.id, f)

@@ -44,6 +44,7 @@ COLUMNS = (
     "mccmnc",
     "cost",
     "sender",
+    "campaign_id",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -101,6 +102,7 @@ def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
         new.mccmnc,
         new.cost,
         new.sender,
+        new.campaign_id,
     )
 
 

@@ -55,6 +55,8 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
         clauses.append(or_(t.c.to.in_(f.phones), t.c.to_original.in_(f.phones)))
     if f.for_devices is not None:
         clauses.append(_for_devices(f.for_devices))
+    if f.campaign_id is not None:
+        clauses.append(t.c.campaign_id == f.campaign_id)
     return clauses
 
 

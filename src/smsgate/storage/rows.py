@@ -58,6 +58,7 @@ def message(row: Row) -> Message:
         cost=row["cost"],
         refunded_at=row["refunded_at"],
         sender=row["sender"],
+        campaign_id=row["campaign_id"],
     )
 
 
@@ -88,6 +89,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
         mccmnc=new.mccmnc,
         cost=new.cost,
         sender=new.sender,
+        campaign_id=new.campaign_id,
     )
 
 

@@ -198,6 +198,7 @@ messages = Table(
     Column("cost", BigInteger, nullable=False, server_default="0"),  # units, all parts
     Column("refunded_at", UTCDateTime),  # its cost went back to the balance
     Column("sender", String(20)),  # a two-way number of the account it is sent from (E.164)
+    Column("campaign_id", Id),  # the campaign it was expanded from
     # the listings every door offers: by account + time, id, phone, device, status
     Index(
         "ix_messages_account_created", "account_id", "created_at", "id"
@@ -405,6 +406,109 @@ app_settings = Table(
     ),
     Column("settings", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# a campaign's messages by state: its progress, pause, resume and cancel read only these
+Index(
+    "ix_messages_campaign",
+    messages.c.campaign_id,
+    messages.c.state,
+    sqlite_where=text("campaign_id IS NOT NULL"),
+    postgresql_where=text("campaign_id IS NOT NULL"),
+)
+
+# --- contact lists, contacts, the opt-out list and campaigns (core/campaigns.py) --------------
+
+contact_lists = Table(
+    "contact_lists",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_contact_lists_account_name", "account_id", "name", unique=True),
+)
+
+# one row per number of an account: a number in several lists is still one contact
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("phone", String(20), nullable=False),  # E.164
+    Column("phone_original", String(64), nullable=False),
+    Column("country", String(2)),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("fields", Text, nullable=False, server_default="{}"),  # JSON {field: text}
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_contacts_account_phone", "account_id", "phone", unique=True),
+)
+
+list_members = Table(
+    "list_members",
+    metadata,
+    Column(
+        "list_id",
+        Id,
+        ForeignKey("contact_lists.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column(
+        "contact_id",
+        Id,
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Index("ix_list_members_contact", "contact_id"),
+)
+
+optouts = Table(
+    "optouts",
+    metadata,
+    Column(
+        "account_id",
+        Id,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("phone", String(20), primary_key=True),  # E.164
+    Column("source", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("lists", String(2000), nullable=False),  # "3,4,9"
+    Column("devices", String(400), nullable=False, server_default=""),
+    Column("sim_slot", SmallInteger),
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
+    Column("state", String(12), nullable=False),
+    Column("send_at", UTCDateTime, nullable=False),
+    Column("cursor", String(20), nullable=False, server_default=""),  # last number expanded
+    Column("expanded", Integer, nullable=False, server_default="0"),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Column("invalid", Integer, nullable=False, server_default="0"),
+    Column("claimed_until", UTCDateTime),  # a node expanding it holds it until then
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("expanded_at", UTCDateTime),
+    Column("paused_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Index("ix_campaigns_account", "account_id", "id"),
+    Index(
+        "ix_campaigns_live",
+        "send_at",
+        sqlite_where=text("state IN ('scheduled', 'expanding')"),
+        postgresql_where=text("state IN ('scheduled', 'expanding')"),
+    ),
 )
 
 # the app's client API finds a message by the id its client gave (kept as the reference)

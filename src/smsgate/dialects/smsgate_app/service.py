@@ -106,7 +106,7 @@ class AppService:
         news = self.gateway.inbound.prepare(device, items, lenient=True)
         stored = await self._links.receive_once(device.id, key, news, now=self.gateway.now())
         if stored:
-            self.gateway.inbound.counted(stored)
+            await self.gateway.inbound.taken_in(stored)
         return stored
 
     # --- sign-in by code ------------------------------------------------------------------------
