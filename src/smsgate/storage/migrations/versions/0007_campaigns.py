@@ -1,14 +1,14 @@
 """campaigns: contact lists, contacts, the opt-out list, campaigns; messages.campaign_id
 
-Revision ID: 0005_campaigns
-Revises: 0004_billing
+Revision ID: 0007_campaigns
+Revises: 0006_webhooks
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_campaigns"
-down_revision = "0004_billing"
+revision = "0007_campaigns"
+down_revision = "0006_webhooks"
 branch_labels = None
 depends_on = None
 
