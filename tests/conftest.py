@@ -148,13 +148,19 @@ class Server:
 
 
 async def start_server(
-    settings: Settings, *, background: bool = True
+    settings: Settings, *, background: bool = True, **uvicorn_options: Any
 ) -> tuple[uvicorn.Server, asyncio.Task[None], Server]:
     app = application.build(settings, clock=TestClock())
     welcomes: list[application.Welcome] = []
     api = application.asgi(app, on_welcome=welcomes.append, background=background)
     config = uvicorn.Config(
-        api, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+        api,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        **uvicorn_options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

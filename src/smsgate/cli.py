@@ -98,6 +98,8 @@ def serve(
     """Run the gateway: HTTP APIs, dispatch and the simulated phone."""
     import uvicorn
 
+    from smsgate import serving
+
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
     url = settings.public_url or f"http://{host}:{port}"
@@ -110,8 +112,7 @@ def serve(
         api,
         host=host,
         port=port,
-        loop="uvloop",
-        http="httptools",
+        **serving.options(),
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
