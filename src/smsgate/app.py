@@ -32,6 +32,8 @@ from smsgate.dialects.semysms import routes as semysms_routes
 from smsgate.dialects.smsgate_app import doors as android_doors
 from smsgate.dialects.smsgate_app.service import AppService
 from smsgate.dialects.smsgate_app.store import Links
+from smsgate.dialects.voipcomms import errors as voipcomms_errors
+from smsgate.dialects.voipcomms import routes as voipcomms_routes
 from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
 from smsgate.metrics import Metrics
@@ -213,6 +215,7 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
             (method, f"{semysms_routes.PREFIX}/sms.php"): semysms_routes.send_one
             for method in ("GET", "POST")
         },
+        ("POST", voipcomms_routes.SEND): voipcomms_routes.send,
     }
     api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
@@ -222,6 +225,8 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
     android_doors.install(api, app.smsgate_app)
     api.include_router(semysms_routes.router)
     problems.add_door(api, semysms_routes.PREFIX + "/", semysms_errors.render)
+    api.include_router(voipcomms_routes.router)
+    problems.add_door(api, voipcomms_errors.DOOR.prefix, voipcomms_errors.render)
 
     @api.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
