@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import uvicorn
 
@@ -84,3 +87,18 @@ class Receiver:
                 await asyncio.wait_for(self.arrived.wait(), min(left, 0.2))
             except TimeoutError:
                 pass
+
+
+async def ready(url: str, process: subprocess.Popen[bytes], log: Path, wait: float = 120) -> None:
+    """Waits for a `smsgate serve` subprocess to answer /healthz (a loaded machine starts slowly)."""
+    deadline = time.monotonic() + wait
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            await asyncio.sleep(0.1)

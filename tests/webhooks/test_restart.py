@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from smsgate.config import Settings
-from tests.test_durability import free_port, ready, serve
-from tests.webhooks.receiver import Receiver
+from tests.test_durability import free_port, serve
+from tests.webhooks.receiver import Receiver, ready
 
 MESSAGES = 20
 
