@@ -17,6 +17,7 @@ from smsgate import __version__
 from smsgate.api import billing as api_billing
 from smsgate.api import problems
 from smsgate.api import routes as api_routes
+from smsgate.api import senders as api_senders
 from smsgate.api import webhooks as webhook_routes
 from smsgate.api.hot import NATIVE, HotPaths
 from smsgate.channels.runner import Runner, RunnerSettings
@@ -29,6 +30,8 @@ from smsgate.core.ports import Clock
 from smsgate.devices import routes as device_routes
 from smsgate.dialects.semysms import errors as semysms_errors
 from smsgate.dialects.semysms import routes as semysms_routes
+from smsgate.dialects.smsc import errors as smsc_errors
+from smsgate.dialects.smsc import routes as smsc_routes
 from smsgate.dialects.smsgate_app import doors as android_doors
 from smsgate.dialects.smsgate_app.service import AppService
 from smsgate.dialects.smsgate_app.store import Links
@@ -48,6 +51,7 @@ from smsgate.storage.directory import Directory
 from smsgate.storage.leases import LeaseRules
 from smsgate.storage.limits import Limiter
 from smsgate.storage.messages import MessageStore, RetryRules
+from smsgate.storage.senders import SenderStore
 from smsgate.storage.webhooks import WebhookStore
 from smsgate.webhooks.deliver import Deliverer
 
@@ -140,6 +144,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         ledger=Ledger(db),
         limiter=Limiter(db),
         webhooks=WebhookStore(db),
+        senders=SenderStore(db),
         hub=hub,
         clock=clock,
         policy=policy,
@@ -216,17 +221,21 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
             for method in ("GET", "POST")
         },
         ("POST", voipcomms_routes.SEND): voipcomms_routes.send,
+        **smsc_routes.HOT,
     }
     api.add_middleware(HotPaths, routes=hot)
     api.include_router(api_routes.router)
     api.include_router(api_billing.router)
     api.include_router(webhook_routes.router)
+    api.include_router(api_senders.router)
     api.include_router(device_routes.router)
     android_doors.install(api, app.smsgate_app)
     api.include_router(semysms_routes.router)
     problems.add_door(api, semysms_routes.PREFIX + "/", semysms_errors.render)
     api.include_router(voipcomms_routes.router)
     problems.add_door(api, voipcomms_errors.DOOR.prefix, voipcomms_errors.render)
+    api.include_router(smsc_routes.router)
+    problems.add_door(api, smsc_routes.PREFIX + "/", smsc_errors.render)
 
     @api.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

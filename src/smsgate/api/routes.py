@@ -34,6 +34,7 @@ def send_request(body: schemas.SendBody) -> SendRequest:
         valid_for=timedelta(seconds=body.validity) if body.validity else None,
         reference=body.reference,
         sender=body.sender,
+        sender_name=body.sender_name,
     )
 
 

@@ -43,6 +43,9 @@ class SendBody(BaseModel):
         max_length=32,
         description="a two-way number of the account: sent through its SIM; replies reach its webhooks",
     )
+    sender_name: str | None = Field(
+        None, max_length=64, description="one of the account's sender names (recorded)"
+    )
 
 
 class BatchBody(BaseModel):
@@ -83,6 +86,7 @@ class MessageOut(BaseModel):
     number_type: str = Field(description="mobile, fixed_line, voip, toll_free, ...")
     mccmnc: str = Field(description="mobile country (and network) code where known")
     cost: str = Field(description="what the message costs (all parts), taken from the balance")
+    sender_name: str = Field(description="the sender name asked for")
 
 
 class MessagesOut(BaseModel):
@@ -267,6 +271,7 @@ def message(m: Message) -> dict[str, Any]:
         "mccmnc": m.mccmnc,
         "cost": billing.shown(m.cost),
         "campaign_id": m.campaign_id,
+        "sender_name": m.sender_name,
     }
 
 

@@ -72,6 +72,10 @@ class Forbidden(GatewayError):
     """These credentials may not do this."""
 
 
+class SenderNotAllowed(Forbidden):
+    """This sender name is not one the account may send from."""
+
+
 class NotFound(GatewayError):
     """No such object in this account."""
 

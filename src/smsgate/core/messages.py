@@ -136,6 +136,7 @@ class NewMessage:
     cost: int = 0  # units of core/billing.py, all parts; debited from the balance on acceptance
     mark: tuple[str, datetime, datetime] | None = None  # a send's Once mark (core/limits.py)
     campaign_id: int | None = None  # the campaign (newsletter) it was expanded from
+    sender_name: str = ""  # the sender name the client asked for ("" = the device's own)
 
     @property
     def state(self) -> State:
@@ -184,6 +185,7 @@ class Message:
     refunded_at: datetime | None = None  # its cost went back to the balance (it never left)
     sender: str | None = None  # the two-way number it is sent from, if one
     campaign_id: int | None = None  # the campaign (newsletter) it was expanded from
+    sender_name: str = ""
 
     @property
     def is_final(self) -> bool:
@@ -263,6 +265,7 @@ class MessageFilter:
     max_id: int | None = None
     ids: tuple[int, ...] | None = None
     campaign_id: int | None = None  # messages of this campaign
+    references: tuple[str, ...] | None = None  # the clients' own ids
     before_id: int | None = None  # cursor: ids strictly below
     limit: int = 100
     ascending: bool = False

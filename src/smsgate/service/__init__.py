@@ -13,6 +13,7 @@ A thin facade over the domain services, each written once:
 - `webhooks`: URLs for events, the deliveries log, replays, the deliverer's jobs (`service/webhooks.py`)
 - `contacts`: contact lists, contacts, the opt-out list (`service/contacts.py`)
 - `campaigns`: newsletters to contact lists, their expansion and progress (`service/campaigns.py`)
+- `senders`: the sender names an account may send from (`service/senders.py`)
 
 A new domain is one module here and one attribute below. Nothing outside this package touches a
 store, the hub, the clock or the policy: it calls an operation.
@@ -31,6 +32,7 @@ from smsgate.core.ports import (
     Ledger,
     Limiter,
     MessageStore,
+    SenderStore,
     WebhookStore,
 )
 from smsgate.dispatch.hub import Hub
@@ -46,6 +48,7 @@ from smsgate.service.inbound import InboundMessages, Received
 from smsgate.service.limits import Limits
 from smsgate.service.messages import MAX_BATCH, MAX_RECIPIENTS, Messages
 from smsgate.service.numbers import Numbers
+from smsgate.service.senders import Senders
 from smsgate.service.webhooks import DeliveryPolicy, Webhooks
 
 __all__ = [
@@ -77,6 +80,7 @@ class Gateway:
         delivery: DeliveryPolicy = DeliveryPolicy(),
         contacts: ContactStore,
         campaigns: CampaignStore,
+        senders: SenderStore,
     ) -> None:
         self._ctx = Context(
             store=store,
@@ -84,6 +88,7 @@ class Gateway:
             ledger=ledger,
             limiter=limiter,
             webhooks=webhooks,
+            senders=senders,
             hub=hub,
             clock=clock or SystemClock(),
             policy=policy,
@@ -95,7 +100,10 @@ class Gateway:
         self.devices = Devices(self._ctx)
         self.billing = Billing(self._ctx)
         self.limits = Limits(self._ctx)
-        self.messages = Messages(self._ctx, devices=self.devices, billing=self.billing)
+        self.senders = Senders(self._ctx)
+        self.messages = Messages(
+            self._ctx, devices=self.devices, billing=self.billing, senders=self.senders
+        )
         self.contacts = Contacts(self._ctx)
         self.inbound = InboundMessages(self._ctx, replies=self.contacts.replies)
         self.dispatch = Dispatch(self._ctx)

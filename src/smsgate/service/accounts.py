@@ -28,6 +28,9 @@ class Accounts:
         self._ctx = ctx
         self._hasher = PasswordHasher()
         self._keys: dict[str, tuple[Account, float]] = {}  # key hash -> account, until
+        # vendor APIs sign in with a login and password on every request (SMSC): a success is
+        # remembered for the key cache's TTL, so argon2 runs once, not per request
+        self._signed_in: dict[str, tuple[Account, float]] = {}
         # password sign-ins are throttled per account and per client address (on this node); an
         # unknown email costs the same hashing as a wrong password, so it cannot be told apart
         self._per_account = Attempts(per_client=FAILED_PER_ACCOUNT, overall=sys.maxsize)
@@ -72,6 +75,10 @@ class Accounts:
         too many failures for the account or from the client (`client`: the caller's address).
         With `md5_allowed`, the password may also be the lower-case hex md5 of the real one."""
         email = email.strip().lower()
+        remembered = accounts.secret_hash(f"{email}\x00{password}\x00{md5_allowed}")
+        cached = self._signed_in.get(remembered)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         now = self._ctx.clock.now()
         self._per_account.check(email, now)
         self._per_client.check(client, now)
@@ -85,6 +92,9 @@ class Accounts:
             self._per_account.failed(email, now)
             self._per_client.failed(client, now)
             raise errors.Unauthorized("wrong email or password")
+        if len(self._signed_in) > 10_000:
+            self._signed_in.clear()
+        self._signed_in[remembered] = (account, time.monotonic() + self._ctx.policy.key_cache_ttl)
         return account
 
     async def _verifies(self, stored_hash: str, given: str) -> bool:
@@ -97,6 +107,7 @@ class Accounts:
         _check_password(password)
         password_hash, md5_hash = await self._hashes(password)
         await self._ctx.directory.set_password(account.id, password_hash, md5_hash)
+        self._signed_in.clear()
 
     async def change_password(
         self, account: Account, current: str, new: str, *, client: str = ""

@@ -17,6 +17,7 @@ from smsgate.core.ports import (
     Ledger,
     Limiter,
     MessageStore,
+    SenderStore,
     WebhookStore,
 )
 from smsgate.dispatch.hub import Hub
@@ -54,6 +55,7 @@ class Context:
     ledger: Ledger
     limiter: Limiter
     webhooks: WebhookStore
+    senders: SenderStore
     hub: Hub
     clock: Clock
     policy: Policy

@@ -17,6 +17,7 @@ from smsgate.service.billing import Billing
 from smsgate.service.context import Context
 from smsgate.service.devices import Devices
 from smsgate.service.numbers import Number, Numbers
+from smsgate.service.senders import Senders
 
 MAX_RECIPIENTS = 10_000
 MAX_BATCH = 100_000
@@ -27,10 +28,13 @@ Canceller = Callable[[int, Account], Awaitable[Message | None]]
 
 
 class Messages:
-    def __init__(self, ctx: Context, *, devices: Devices, billing: Billing) -> None:
+    def __init__(
+        self, ctx: Context, *, devices: Devices, billing: Billing, senders: Senders
+    ) -> None:
         self._ctx = ctx
         self._devices = devices
         self._billing = billing
+        self._names = senders
         self._cancellers: builtins.list[Canceller] = []
 
     def add_canceller(self, canceller: Canceller) -> None:
@@ -76,7 +80,8 @@ class Messages:
             try:
                 if request.sender is not None:
                     request = self._from(request, senders[request.sender])
-                news.extend(self._validate(account, request, devices, now, prices))
+                name = await self._names.check(request.sender_name, account=account)
+                news.extend(self._validate(account, request, devices, now, prices, name))
             except errors.GatewayError as exc:
                 if len(requests) > 1:
                     exc.context.setdefault("index", index)
@@ -130,6 +135,7 @@ class Messages:
         devices: dict[int, Device],
         now: datetime,
         prices: PriceList,
+        sender_name: str = "",
     ) -> builtins.list[NewMessage]:
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
@@ -171,6 +177,7 @@ class Messages:
                     mccmnc=info.mccmnc,
                     cost=priced.cost,
                     mark=mark,
+                    sender_name=sender_name,
                 )
             )
         return news

@@ -45,6 +45,7 @@ COLUMNS = (
     "cost",
     "sender",
     "campaign_id",
+    "sender_name",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -103,6 +104,7 @@ def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
         new.cost,
         new.sender,
         new.campaign_id,
+        new.sender_name,
     )
 
 

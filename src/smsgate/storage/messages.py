@@ -53,6 +53,8 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
         clauses.append(t.c.to == f.phone)
     if f.phones is not None:
         clauses.append(or_(t.c.to.in_(f.phones), t.c.to_original.in_(f.phones)))
+    if f.references is not None:
+        clauses.append(t.c.reference.in_(f.references))
     if f.for_devices is not None:
         clauses.append(_for_devices(f.for_devices))
     if f.campaign_id is not None:

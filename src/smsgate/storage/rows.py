@@ -59,6 +59,7 @@ def message(row: Row) -> Message:
         refunded_at=row["refunded_at"],
         sender=row["sender"],
         campaign_id=row["campaign_id"],
+        sender_name=row["sender_name"],
     )
 
 
@@ -90,6 +91,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
         cost=new.cost,
         sender=new.sender,
         campaign_id=new.campaign_id,
+        sender_name=new.sender_name,
     )
 
 

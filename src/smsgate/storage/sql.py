@@ -199,6 +199,7 @@ messages = Table(
     Column("refunded_at", UTCDateTime),  # its cost went back to the balance
     Column("sender", String(20)),  # a two-way number of the account it is sent from (E.164)
     Column("campaign_id", Id),  # the campaign it was expanded from
+    Column("sender_name", String(64), nullable=False, server_default=""),  # the name asked for
     # the listings every door offers: by account + time, id, phone, device, status
     Index(
         "ix_messages_account_created", "account_id", "created_at", "id"
@@ -285,6 +286,17 @@ balances = Table(
     Column("amount", BigInteger, nullable=False),
     Column("credit", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# the sender names (alphanumeric or numbers) an account may send from; none = any
+senders = Table(
+    "senders",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_senders_account_name", "account_id", "name", unique=True),
 )
 
 # request limits (core/limits.py): a count per key and fixed window, shared by every node
