@@ -128,7 +128,7 @@ class NumberInfo:
 @functools.lru_cache(maxsize=65536)
 def intelligence(e164: str, country: str | None = None) -> NumberInfo:
     """Country, operator, region, number type and MCC/MNC of an E.164 number (cached; about
-    70 us uncached). `country` is the region `parse` found, if known.
+    100 us uncached). `country` is the region `parse` found, if known.
 
     phonenumbers' carrier and geocoder data (about 110 MB) load on the first call.
     """
@@ -142,15 +142,11 @@ def intelligence(e164: str, country: str | None = None) -> NumberInfo:
         country = phonenumbers.region_code_for_number(parsed)
     kind = phonenumbers.number_type(parsed)
     operator = carrier.name_for_valid_number(parsed, "en") if kind in _MOBILE else ""
-    place = (  # a mobile range's place is its country, except in a few countries (skipped)
-        _prefix_description_for_number(
-            geocoder.GEOCODE_DATA,  # type: ignore[attr-defined]
-            geocoder.GEOCODE_LONGEST_PREFIX,  # type: ignore[attr-defined]
-            parsed,
-            "en",
-        )
-        if kind != phonenumbers.PhoneNumberType.MOBILE
-        else ""
+    place = _prefix_description_for_number(
+        geocoder.GEOCODE_DATA,  # type: ignore[attr-defined]
+        geocoder.GEOCODE_LONGEST_PREFIX,  # type: ignore[attr-defined]
+        parsed,
+        "en",
     )
     mcc, mnc = mobile.codes(country, operator)
     return NumberInfo(

@@ -150,7 +150,8 @@ def zone(p: Params) -> timezone:
 
 
 def send_time(raw: str | None, tz: timezone, now: datetime) -> datetime | None:
-    """`time`: DDMMYYhhmm, DD.MM.YY hh:mm, h1-h2 (hours of the day), 0<unix time>, +<minutes>;
+    """`time`: DDMMYYhhmm (exactly 10 digits), DD.MM.YY hh:mm, h1-h2 (hours of the day),
+    0<unix time> (11 digits and more), +<minutes>;
     empty or 0: now. Anything else is SMSC's error 5 (wrong date format)."""
     value = (raw or "").strip()
     if value in ("", "0"):
@@ -158,14 +159,14 @@ def send_time(raw: str | None, tz: timezone, now: datetime) -> datetime | None:
     try:
         if value.startswith("+") and value[1:].isdigit() and value.isascii():
             return now + timedelta(minutes=min(int(value[1:]), 525_600))
-        if value.startswith("0") and value.isdigit() and value.isascii():
-            found = parsers.timestamp("time", value[1:])
-            return found
         if (hours := _HOURS.fullmatch(value)) is not None:
             return _window(int(hours.group(1)), int(hours.group(2)), tz, now)
         if (packed := _DDMMYYHHMM.fullmatch(value)) is not None:
             day, month, year, hour, minute = map(int, packed.groups())
             return datetime(2000 + year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
+        if value.startswith("0") and value.isdigit() and value.isascii():
+            found = parsers.timestamp("time", value[1:])
+            return found
         if (dotted := _DOTTED.fullmatch(value)) is not None:
             d, mo, y, h, mi, second = dotted.groups()
             full = int(y) + (2000 if len(y) == 2 else 0)
