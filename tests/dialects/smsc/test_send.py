@@ -50,9 +50,7 @@ def read(answer: httpx.Response, fmt: int) -> tuple[int, str]:
     assert found, answer.text
     if fmt == 1:
         return int(found.group(2)), found.group(1)
-    return (
-        (int(found.group(1)), found.group(2)) if fmt == 0 else (int(found.group(1)), found.group(2))
-    )
+    return int(found.group(1)), found.group(2)
 
 
 async def test_every_fmt_style_and_credential_sends(smsc: Tenant) -> None:
