@@ -82,6 +82,7 @@ class Database:
         env = {
             "SMSGATE_DATA_DIR": str(self.directory / "data"),
             "SMSGATE_LOG_LEVEL": "warning",
+            "SMSGATE_ACCESS_LOG": "0",
             "SMSGATE_SQLITE_SYNCHRONOUS": self.backend.synchronous,
         }
         if not self.backend.is_sqlite:
@@ -214,7 +215,7 @@ class Gateway:
         return await connect(HOST, self.port)
 
 
-KEY = re.compile(r"API key\s+(sg_\S+)")
+KEY = re.compile(r"(?:API key|api key:)\s+(sg_\S+)")  # the terminal's welcome, or its file
 SIMULATOR = re.compile(r"simulated phone\s+device\s+(\d+)")
 
 
@@ -240,7 +241,12 @@ async def start_gateway(
         key, simulator_id = "", None
         if fresh:
             deadline = time.monotonic() + 10
-            while not (found := KEY.search(process.output())) and time.monotonic() < deadline:
+            credentials = database.directory / "data" / "first-start.txt"  # not a terminal: there
+
+            def said() -> str:
+                return process.output() + (credentials.read_text() if credentials.exists() else "")
+
+            while not (found := KEY.search(said())) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             if not found:
                 raise RuntimeError(f"no API key in the welcome text:\n{process.output()[-2000:]}")

@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from smsgate import __version__
+from smsgate import __version__, access
 from smsgate.api import billing as api_billing
 from smsgate.api import problems
 from smsgate.api import routes as api_routes
@@ -58,14 +67,42 @@ from smsgate.webhooks.deliver import Deliverer
 log = logging.getLogger("smsgate")
 
 ADMIN_EMAIL = "admin@localhost"
+CREDENTIALS_FILE = "first-start.txt"  # in the data directory, readable by its owner only
+DOCS_ASSETS = "/docs/assets"
 
 
 @dataclass
 class Welcome:
+    """What a fresh install made; the secrets go to the person (terminal, owner-only file), never to logs."""
+
     email: str
     password: str
     key: str
     device_id: int
+    path: Path | None = None  # the credentials file
+
+    @property
+    def text(self) -> str:
+        return (
+            f"# smsgate: the first start's credentials ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC).\n"
+            "# Keep them somewhere safe, then delete this file. Lost them? `smsgate keys create NAME`\n"
+            "# makes a new API key, `smsgate accounts password EMAIL` sets a password.\n"
+            f"email: {self.email}\n"
+            f"password: {self.password}\n"
+            f"api key: {self.key}\n"
+            f"simulated phone: device {self.device_id}\n"
+        )
+
+
+def save_credentials(directory: Path, welcome: Welcome) -> Path:
+    """Writes the welcome's secrets to a file only its owner can read (0600, from its creation on)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = (directory / CREDENTIALS_FILE).resolve()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an older file of another mode is narrowed too
+        handle.write(welcome.text)
+    return path
 
 
 @dataclass
@@ -91,6 +128,8 @@ class App:
         """Migrates; on a fresh install (and `welcome`) makes the first account; starts the workers."""
         await migrate.upgrade(self.db)
         greeting = await first_run(self.gateway) if welcome else None
+        if greeting is not None:
+            greeting.path = save_credentials(self.settings.data_dir, greeting)
         if background:
             self.tasks = [
                 asyncio.create_task(self.worker.run(), name="dispatch"),
@@ -193,12 +232,22 @@ async def first_run(gateway: Gateway) -> Welcome | None:
     return Welcome(email=account.email, password=password, key=key, device_id=device.id)
 
 
-def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> FastAPI:
+def asgi(
+    app: App,
+    *,
+    on_welcome: Callable[[Welcome], object] | None = None,
+    on_restart: Callable[[], object] | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """`on_welcome` hears of a fresh install's first start, `on_restart` of every later one."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         welcome = await app.start(background=background)
-        if welcome is not None and callable(on_welcome):
+        if welcome is not None and on_welcome is not None:
             on_welcome(welcome)
+        elif welcome is None and on_restart is not None:
+            on_restart()
         try:
             yield
         finally:
@@ -210,7 +259,10 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
         summary="A self-hosted SMS gateway: the native API. Errors are problem+json (RFC 9457).",
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False},  # it read the environment on every request
+        docs_url=None,  # served below from files installed with fastapi-offline: no CDN
+        redoc_url=None,
     )
+    install_docs(api)
     api.state.gateway = app.gateway
     api.state.app = app
     problems.install(api)
@@ -224,6 +276,8 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
         **smsc_routes.HOT,
     }
     api.add_middleware(HotPaths, routes=hot)
+    if app.settings.access_log:
+        api.add_middleware(access.AccessLog)  # outermost: it times and logs the hot paths too
     api.include_router(api_routes.router)
     api.include_router(api_billing.router)
     api.include_router(webhook_routes.router)
@@ -251,3 +305,40 @@ def asgi(app: App, *, on_welcome: object = None, background: bool = True) -> Fas
         return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return api
+
+
+def install_docs(api: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from the assets the fastapi-offline package ships."""
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    api.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+    oauth = api.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    @api.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{api.openapi_url}",
+            title=f"{api.title} - API documentation",
+            oauth2_redirect_url=f"{root}{oauth}",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # its badge is fetched from the internet
+        )
+
+    @api.get(oauth, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @api.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{api.openapi_url}",
+            title=f"{api.title} - API reference",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -1,52 +1,91 @@
-"""The `smsgate` command: serve, send, messages, devices, accounts, keys, db, import."""
+"""The `smsgate` command: serve, send, messages, devices, queue, accounts, keys, db, import.
+
+It starts fast: the server, the store and the web framework are imported by the command that
+needs them, never by `smsgate --help`. Listings print a table on a terminal, plain columns in a
+pipe, and JSON with `--json`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import getpass
-import secrets
 import string
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from smsgate import app as application
-from smsgate.config import Settings
+from smsgate import output
 from smsgate.core import errors
-from smsgate.core.accounts import Account
 from smsgate.core.devices import Kind
 from smsgate.core.events import ALL as ALL_EVENTS
 from smsgate.core.events import DeliveryState
 from smsgate.core.messages import MessageFilter, Priority, State
 from smsgate.core.requests import SendRequest
 
-cli = typer.Typer(help="smsgate: a self-hosted SMS gateway.", no_args_is_help=True)
-accounts_cli = typer.Typer(
-    help="Accounts (people who own devices and messages).", no_args_is_help=True
+if TYPE_CHECKING:
+    from smsgate import app as application
+    from smsgate.app import App, Welcome
+    from smsgate.config import Settings
+    from smsgate.core.accounts import Account
+    from smsgate.core.messages import Message
+    from smsgate.core.requests import SendRequest
+
+cli = typer.Typer(
+    help="smsgate: a self-hosted SMS gateway.", no_args_is_help=True, rich_markup_mode=None
 )
-keys_cli = typer.Typer(help="API keys of an account.", no_args_is_help=True)
-devices_cli = typer.Typer(help="Devices of an account.", no_args_is_help=True)
-db_cli = typer.Typer(help="The database.", no_args_is_help=True)
+accounts_cli = typer.Typer(
+    help="Accounts (people who own devices and messages).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+keys_cli = typer.Typer(help="API keys of an account.", no_args_is_help=True, rich_markup_mode=None)
+devices_cli = typer.Typer(
+    help="Devices of an account.", no_args_is_help=True, rich_markup_mode=None
+)
+db_cli = typer.Typer(help="The database.", no_args_is_help=True, rich_markup_mode=None)
 cli.add_typer(accounts_cli, name="accounts")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(devices_cli, name="devices")
 cli.add_typer(db_cli, name="db")
-console = Console(soft_wrap=True)
 T = TypeVar("T")
 AccountOption = Annotated[
     str | None, typer.Option("--account", "-a", help="account email (default: the first admin)")
 ]
+Json = Annotated[bool, typer.Option("--json", help="print JSON, for scripts")]
 
 
-def run(work: Callable[[application.App], Awaitable[T]]) -> T:
+class _Console:
+    """rich's Console, made on first use: `smsgate --help` does not pay for importing rich."""
+
+    _real: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Console._real is None:
+            from rich.console import Console
+
+            _Console._real = Console(soft_wrap=True)
+        return getattr(_Console._real, name)
+
+
+console: Any = _Console()
+
+
+def Table(*columns: str, **options: Any) -> Any:
+    """rich's Table, imported on first use."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*columns, **options)
+
+
+def run(work: Callable[[App], Awaitable[T]]) -> T:
     """Runs `work` on the gateway's store, without the HTTP server; errors become clean messages."""
+    import asyncio
+
+    from smsgate import app as application
+    from smsgate.config import Settings
 
     async def main() -> T:
         app = application.build(Settings.from_env())
@@ -59,11 +98,11 @@ def run(work: Callable[[application.App], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except errors.GatewayError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
+        output.error(exc.detail)
         raise typer.Exit(1) from None
 
 
-async def pick_account(app: application.App, email: str | None) -> Account:
+async def pick_account(app: App, email: str | None) -> Account:
     found = await app.gateway.accounts.list_all()
     for account in found:
         if (email is None and account.is_admin) or (
@@ -77,17 +116,66 @@ async def pick_account(app: application.App, email: str | None) -> Account:
     )
 
 
-def welcome_text(welcome: application.Welcome, url: str) -> str:
+# --- serve --------------------------------------------------------------------------------------
+
+
+def where(settings: Settings, url: str) -> str:
+    """Every start says where the gateway listens and where its data is."""
+    if settings.database_url:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(settings.url).render_as_string(hide_password=True)
+        schema = f" (schema {settings.database_schema})" if settings.database_schema else ""
+        data = f"{shown}{schema}"
+    else:
+        data = f"SQLite {Path(settings.url.removeprefix('sqlite:///'))}"
+    from smsgate import __version__
+
     return (
-        f"\n[bold green]smsgate is ready.[/bold green] A first account was created:\n"
-        f"  dashboard login   {welcome.email} / {welcome.password}\n"
-        f"  API key           {welcome.key}\n"
-        f"  simulated phone   device {welcome.device_id}\n"
-        f"Keep the key: it is shown only now. Send a message with:\n"
+        f"smsgate {__version__}\n"
+        f"  listening on   {url}   (API documentation: {url}/docs)\n"
+        f"  data           {data}\n"
+        f"  access log     {'on (SMSGATE_ACCESS_LOG=0 turns it off)' if settings.access_log else 'off'}"
+    )
+
+
+def welcome_text(welcome: Welcome, url: str, *, terminal: bool) -> str:
+    """A fresh install's first start. The secrets go to a person at a terminal and to an
+    owner-only file, never into output a log collector keeps."""
+    head = (
+        "\nA fresh install: smsgate made an account, an API key and a simulated phone "
+        "(test mode: what it 'delivers' no phone sent).\n"
+    )
+    if not terminal:
+        return (
+            f"{head}  account          {welcome.email}\n"
+            f"  simulated phone  device {welcome.device_id}\n"
+            f"  The password and the API key are not printed here (this is not a terminal): they are in\n"
+            f"  {welcome.path}, which only its owner can read. Keep them, then delete the file.\n"
+        )
+    return (
+        f"{head}  email / password {welcome.email} / {welcome.password}\n"
+        f"  API key          {welcome.key}\n"
+        f"  simulated phone  device {welcome.device_id}\n"
+        f"They are also in {welcome.path} (only you can read it): keep them, then delete the file.\n"
+        f"Send a first message:\n"
         f"  curl -s {url}/api/v1/messages -H 'Authorization: Bearer {welcome.key}' \\\n"
         f'       -H \'Content-Type: application/json\' -d \'{{"to": "+79201234567", "text": "Hello"}}\'\n'
-        f"API documentation: {url}/docs\n"
     )
+
+
+def restart_text(settings: Settings) -> str:
+    from smsgate.app import CREDENTIALS_FILE
+
+    left = (settings.data_dir / CREDENTIALS_FILE).resolve()
+    text = (
+        "To get in: a new API key with `smsgate keys create NAME`; a password with\n"
+        "`smsgate accounts password EMAIL` (`smsgate accounts list` shows the emails). Run them\n"
+        "with the same SMSGATE_* settings, from the same directory."
+    )
+    if left.exists():
+        text += f"\nThe first start's credentials are still in {left}: delete it once you have kept them."
+    return text
 
 
 @cli.command()
@@ -98,25 +186,61 @@ def serve(
     """Run the gateway: HTTP APIs, dispatch and the simulated phone."""
     import uvicorn
 
-    from smsgate import serving
+    from smsgate import access, serving
+    from smsgate import app as application
+    from smsgate.config import Settings
 
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
     url = settings.public_url or f"http://{host}:{port}"
+    terminal = output.is_terminal()
+
+    def welcome(w: Welcome) -> None:
+        print(where(settings, url), welcome_text(w, url, terminal=terminal), sep="\n", flush=True)
+
+    def restart() -> None:
+        print(where(settings, url), restart_text(settings), sep="\n", flush=True)
+
     app = application.build(settings)
-    api = application.asgi(app, on_welcome=lambda w: console.print(welcome_text(w, url)))
-    console.print(
-        f"smsgate serving on {url} (database: {app.db.dialect}, {settings.url if app.db.is_sqlite else 'PostgreSQL'})"
-    )
+    api = application.asgi(app, on_welcome=welcome, on_restart=restart)
     uvicorn.run(
         api,
         host=host,
         port=port,
         **serving.options(),
+        log_config=access.logging_config(settings.log_level, access=settings.access_log),
         log_level=settings.log_level,
-        access_log=False,
+        access_log=False,  # smsgate's own, shorter and with no query string: smsgate.access
         timeout_graceful_shutdown=5,
     )
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def message_row(m: Message) -> output.Row:
+    """The fields the native API answers with, under the same names."""
+    return output.row(
+        m,
+        status=m.state,
+        sim=m.sim_slot,
+        priority="urgent" if m.priority >= Priority.URGENT else "normal",
+    )
+
+
+MESSAGE_COLUMNS = {
+    "id": "id",
+    "to": "to",
+    "status": "status",
+    "reason": "reason",
+    "device_id": "device",
+    "created_at": "created",
+    "text": "text",
+}
+
+
+def _without(r: output.Row, *names: str) -> output.Row:
+    return {k: v for k, v in r.items() if k not in names}
 
 
 @cli.command()
@@ -133,10 +257,12 @@ def send(
         datetime | None, typer.Option(help="send at this time (UTC unless it has an offset)")
     ] = None,
     account: AccountOption = None,
+    as_json: Json = False,
 ) -> None:
-    """Send a message."""
+    """Send a message: one per recipient."""
+    from smsgate.core.requests import SendRequest
 
-    async def work(app: application.App) -> None:
+    async def work(app: App) -> None:
         owner = await pick_account(app, account)
         send_at = at.replace(tzinfo=at.tzinfo or datetime.now().astimezone().tzinfo) if at else None
         request = SendRequest(
@@ -146,8 +272,13 @@ def send(
             send_at=send_at,
             priority=Priority.URGENT if urgent else Priority.NORMAL,
         )
-        for message in await app.gateway.messages.send(request, account=owner):
-            console.print(f"message {message.id} to {message.to}: {message.state}")
+        sent = await app.gateway.messages.send(request, account=owner)
+        rows = [_without(message_row(m), "account_id", "lease_until") for m in sent]
+        output.say(
+            "\n".join(f"message {m.id} to {m.to}: {m.state}" for m in sent),
+            as_json=as_json,
+            data={"messages": rows},
+        )
 
     run(work)
 
@@ -157,91 +288,61 @@ def messages(
     status: Annotated[list[State] | None, typer.Option(help="only these statuses")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     account: AccountOption = None,
+    as_json: Json = False,
 ) -> None:
     """The newest messages and their statuses."""
 
-    async def work(app: application.App) -> None:
+    async def work(app: App) -> None:
         owner = await pick_account(app, account)
         f = MessageFilter(states=frozenset(status) if status else None, limit=limit)
         page = await app.gateway.messages.list(f, account=owner)
-        table = Table("id", "to", "status", "device", "created", "text")
-        for m in page.items:
-            table.add_row(
-                str(m.id),
-                m.to,
-                m.state.value + (f" ({m.reason})" if m.reason else ""),
-                str(m.device_id or "-"),
-                m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                m.text[:40],
-            )
-        console.print(table)
+        rows = [_without(message_row(m), "account_id", "lease_until") for m in page.items]
+        output.show(rows, MESSAGE_COLUMNS, as_json=as_json)
 
     run(work)
+
+
+# --- devices and their queues -------------------------------------------------------------------
 
 
 @devices_cli.command("list")
-def devices_list(account: AccountOption = None, archived: bool = False) -> None:
+def devices_list(
+    account: AccountOption = None, archived: bool = False, as_json: Json = False
+) -> None:
     """The account's devices."""
 
-    async def work(app: application.App) -> None:
+    async def work(app: App) -> None:
         owner = await pick_account(app, account)
-        table = Table(
-            "id", "name", "kind", "enabled", "app", "last seen", "battery", "SIMs", "event stream"
-        )
         streaming = await app.smsgate_app.streaming(account=owner)
+        rows = []
         for d in await app.gateway.devices.list(account=owner, archived=archived):
-            seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if d.last_seen_at else "-"
-            sims = ", ".join(f"{s.slot}:{s.number or '?'}" for s in d.sims) or "-"
             stream = (
-                "-"
+                None
                 if d.id not in streaming
                 else ("connected" if streaming[d.id] else "polling only")
             )
-            table.add_row(
-                str(d.id),
-                d.name,
-                d.kind.value,
-                "yes" if d.can_send else "no",
-                d.app_version or "-",
-                seen,
-                f"{d.battery}%" if d.battery is not None else "-",
-                sims,
-                stream,
+            rows.append(
+                output.row(
+                    d,
+                    can_send=d.can_send,
+                    event_stream=stream,
+                )
+                | {"sims_shown": [f"{s.slot}:{s.number or '?'}" for s in d.sims]}
             )
-        console.print(table)
-
-    run(work)
-
-
-@cli.command()
-def queue(account: AccountOption = None) -> None:
-    """Per device: what waits for it, what it holds, its quota use, and whether it is ready (or why not)."""
-
-    async def work(app: application.App) -> None:
-        owner = await pick_account(app, account)
-        table = Table(
-            "device", "name", "state", "queued", "leased", "taken", "used / quota", "next send"
-        )
-        for state in await app.gateway.devices.states(account=owner):
-            d, q = state.device, state.queue
-            whole = q.usage.get(0)
-            used = f"{whole.messages if whole else 0} / {d.limits.quota if d.limits.quota else '-'} per {d.limits.period}"
-            nxt = (
-                whole.next_send_at.strftime("%H:%M:%S")
-                if whole and whole.next_send_at and whole.next_send_at > state.now
-                else "-"
-            )
-            table.add_row(
-                str(d.id),
-                d.name,
-                state.waiting.value,
-                str(q.queued),
-                str(q.leased),
-                str(q.taken),
-                used,
-                nxt,
-            )
-        console.print(table)
+        columns = {
+            "id": "id",
+            "name": "name",
+            "kind": "kind",
+            "can_send": "enabled",
+            "app_version": "app",
+            "last_seen_at": "last seen",
+            "battery": "battery %",
+            "sims_shown": "SIMs",
+            "event_stream": "event stream",
+        }
+        if as_json:
+            rows = [_without(r, "sims_shown", "account_id") for r in rows]
+        output.show(rows, columns, as_json=as_json)
 
     run(work)
 
@@ -251,18 +352,70 @@ def devices_add(
     name: str,
     kind: Annotated[Kind, typer.Option(help="android (a phone) or simulator")] = Kind.ANDROID,
     account: AccountOption = None,
+    as_json: Json = False,
 ) -> None:
     """Register a device; a phone's token is printed once."""
 
-    async def work(app: application.App) -> None:
+    async def work(app: App) -> None:
         owner = await pick_account(app, account)
         device, token = await app.gateway.devices.register(name, account=owner, kind=kind)
-        console.print(
+        output.say(
             f"device {device.id} ({device.kind}) registered"
-            + (f"; its token: {token}" if token else "")
+            + (f"; its token: {token}" if token else ""),
+            as_json=as_json,
+            data={"id": device.id, "name": device.name, "kind": device.kind.value, "token": token},
         )
 
     run(work)
+
+
+@cli.command()
+def queue(account: AccountOption = None, as_json: Json = False) -> None:
+    """Per device: what waits for it, what it holds, its quota use, and whether it is ready (or why not)."""
+
+    async def work(app: App) -> None:
+        owner = await pick_account(app, account)
+        rows = []
+        for state in await app.gateway.devices.states(account=owner):
+            d, q = state.device, state.queue
+            whole = q.usage.get(0)
+            nxt = (
+                whole.next_send_at
+                if whole and whole.next_send_at and whole.next_send_at > state.now
+                else None
+            )
+            rows.append(
+                {
+                    "device_id": d.id,
+                    "name": d.name,
+                    "state": state.waiting.value,
+                    "queued": q.queued,
+                    "leased": q.leased,
+                    "taken": q.taken,
+                    "used": whole.messages if whole else 0,
+                    "quota": d.limits.quota,
+                    "period": d.limits.period.value,
+                    "next_send_at": output.value(nxt),
+                }
+            )
+        columns = {
+            "device_id": "device",
+            "name": "name",
+            "state": "state",
+            "queued": "queued",
+            "leased": "leased",
+            "taken": "taken",
+            "used": "used",
+            "quota": "quota",
+            "period": "per",
+            "next_send_at": "next send",
+        }
+        output.show(rows, columns, as_json=as_json)
+
+    run(work)
+
+
+# --- accounts and keys --------------------------------------------------------------------------
 
 
 @accounts_cli.command("create")
@@ -270,82 +423,122 @@ def accounts_create(
     email: str,
     password: Annotated[str | None, typer.Option(help="default: generated and printed")] = None,
     admin: bool = False,
+    as_json: Json = False,
 ) -> None:
-    """Create an account and its first API key."""
+    """Create an account and its first API key (both printed here, once)."""
+    import secrets
+
     password = password or secrets.token_urlsafe(12)
 
-    async def work(app: application.App) -> None:
+    async def work(app: App) -> None:
         account = await app.gateway.accounts.create(email, password, is_admin=admin)
         _, key = await app.gateway.accounts.create_key(account, "first key")
-        console.print(
-            f"account {account.id} {account.email} created; password: {password}\nAPI key (shown once): {key}"
+        output.say(
+            f"account {account.id} {account.email} created; password: {password}\nAPI key (shown once): {key}",
+            as_json=as_json,
+            data={"id": account.id, "email": account.email, "password": password, "key": key},
         )
 
     run(work)
 
 
 @accounts_cli.command("list")
-def accounts_list() -> None:
-    async def work(app: application.App) -> None:
-        table = Table("id", "email", "admin", "created")
-        for a in await app.gateway.accounts.list_all():
-            table.add_row(
-                str(a.id),
-                a.email,
-                "yes" if a.is_admin else "",
-                a.created_at.strftime("%Y-%m-%d %H:%M"),
-            )
-        console.print(table)
+def accounts_list(as_json: Json = False) -> None:
+    """Every account."""
+
+    async def work(app: App) -> None:
+        rows = [output.row(a) for a in await app.gateway.accounts.list_all()]
+        columns = {"id": "id", "email": "email", "is_admin": "admin", "created_at": "created"}
+        output.show(rows, columns, as_json=as_json)
 
     run(work)
 
 
+def read_password() -> str:
+    """From the terminal (asked twice), or the first line of standard input in a script."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise errors.InvalidInput("the two passwords differ")
+    return first
+
+
 @accounts_cli.command("password")
 def accounts_password(email: str) -> None:
-    """Set an account's password (asked for on the terminal)."""
-    password = getpass.getpass("new password: ")
+    """Set an account's password: asked for on a terminal, read from standard input otherwise
+    (`echo "$PASSWORD" | smsgate accounts password EMAIL`)."""
+    try:
+        password = read_password()
+    except errors.GatewayError as exc:
+        output.error(exc.detail)
+        raise typer.Exit(1) from None
 
-    async def work(app: application.App) -> None:
+    async def work(app: App) -> None:
         account = await pick_account(app, email)
         await app.gateway.accounts.set_password(account, password)
-        console.print("password changed")
+        print(f"password of {account.email} changed")
 
     run(work)
 
 
 @keys_cli.command("create")
-def keys_create(name: str = "cli", account: AccountOption = None) -> None:
-    """A new API key, printed once."""
+def keys_create(
+    name: Annotated[str, typer.Argument(help="what the key is for, e.g. phones")] = "cli",
+    name_option: Annotated[str | None, typer.Option("--name", hidden=True)] = None,
+    account: AccountOption = None,
+    as_json: Json = False,
+) -> None:
+    """A new API key, printed once: `smsgate keys create phones`."""
 
-    async def work(app: application.App) -> None:
-        key, secret = await app.gateway.accounts.create_key(await pick_account(app, account), name)
-        console.print(f"key {key.id} ({key.name}): {secret}")
+    async def work(app: App) -> None:
+        key, secret = await app.gateway.accounts.create_key(
+            await pick_account(app, account), name_option or name
+        )
+        output.say(
+            f"key {key.id} ({key.name}): {secret}",
+            as_json=as_json,
+            data=_key_row(key, secret),
+        )
 
     run(work)
 
 
+def _key_row(key: Any, secret: str | None = None) -> output.Row:
+    found = output.row(key)
+    found.pop("account_id", None)
+    if secret is not None:
+        found["key"] = secret
+    return found
+
+
 @keys_cli.command("list")
-def keys_list(account: AccountOption = None) -> None:
-    async def work(app: application.App) -> None:
-        table = Table("id", "name", "starts with", "created", "revoked")
-        for k in await app.gateway.accounts.list_keys(await pick_account(app, account)):
-            table.add_row(
-                str(k.id),
-                k.name,
-                k.prefix + "…",
-                k.created_at.strftime("%Y-%m-%d %H:%M"),
-                k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
-            )
-        console.print(table)
+def keys_list(account: AccountOption = None, as_json: Json = False) -> None:
+    """The account's keys (only their first characters: a key is shown once, when made)."""
+
+    async def work(app: App) -> None:
+        keys = await app.gateway.accounts.list_keys(await pick_account(app, account))
+        columns = {
+            "id": "id",
+            "name": "name",
+            "prefix": "starts with",
+            "created_at": "created",
+            "revoked_at": "revoked",
+        }
+        output.show([_key_row(k) for k in keys], columns, as_json=as_json)
 
     run(work)
 
 
 @keys_cli.command("revoke")
 def keys_revoke(key_id: int, account: AccountOption = None) -> None:
-    async def work(app: application.App) -> None:
+    """Revoke a key: it stops working at once."""
+
+    async def work(app: App) -> None:
         await app.gateway.accounts.revoke_key(await pick_account(app, account), key_id)
-        console.print(f"key {key_id} revoked")
+        print(f"key {key_id} revoked")
 
     run(work)
 
@@ -354,31 +547,44 @@ def keys_revoke(key_id: int, account: AccountOption = None) -> None:
 def db_upgrade() -> None:
     """Apply the schema migrations (serve does this by itself on start)."""
 
-    async def work(app: application.App) -> None:
-        console.print(f"database at revision {await app.schema_revision()}")
+    async def work(app: App) -> None:
+        print(f"database at revision {await app.schema_revision()}")
 
     run(work)
 
 
-def read_rows(path: Path) -> Iterator[dict[str, str]]:
-    """The rows of a CSV (any common delimiter) or XLSX file, keyed by the header row."""
+# --- import -------------------------------------------------------------------------------------
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) for each row of a CSV (any common delimiter) or XLSX file, keyed by the header.
+    `line` is the file's own line (the sheet's row): the header is line 1, blank lines count."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         sheet = load_workbook(path, read_only=True, data_only=True).active
         lines = sheet.iter_rows(values_only=True)
         header = [str(c).strip() if c is not None else "" for c in next(lines, ())]
-        for line in lines:
-            yield {h: "" if v is None else str(v) for h, v in zip(header, line, strict=False) if h}
+        for number, line in enumerate(lines, start=2):
+            if all(v is None or str(v).strip() == "" for v in line):
+                continue
+            yield (
+                number,
+                {h: "" if v is None else str(v) for h, v in zip(header, line, strict=False) if h},
+            )
         return
     with path.open(newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|") if sample.strip() else csv.excel
-        yield from (
-            {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            for row in csv.DictReader(handle, dialect=dialect)
-        )
+        reader = csv.reader(handle, dialect=dialect)
+        header = [h.strip() for h in next(reader, [])]
+        line = reader.line_num  # where the next row starts, less one: quoted line breaks count
+        for found in reader:
+            start, line = line + 1, reader.line_num
+            if not any(v.strip() for v in found):
+                continue  # a blank line
+            yield start, {h: v.strip() for h, v in zip(header, found, strict=False) if h}
 
 
 @cli.command("import")
@@ -395,41 +601,63 @@ def import_file(
     chunk: Annotated[int, typer.Option(min=1, max=10000)] = 1000,
     account: AccountOption = None,
 ) -> None:
-    """Send to every number of a file, with a progress bar. Rows with a bad number are reported, not sent."""
+    """Send to every number of a file, with a progress bar. Rows with a bad number are reported
+    by their line in the file, not sent."""
     all_rows = list(read_rows(file))
-    if all_rows and column not in all_rows[0]:
-        console.print(
-            f"[red]error:[/red] no column {column!r}; the file has {', '.join(all_rows[0])}"
-        )
+    if all_rows and column not in all_rows[0][1]:
+        output.error(f"no column {column!r}; the file has {', '.join(all_rows[0][1])}")
         raise typer.Exit(1)
-
-    async def work(app: application.App) -> None:
+    try:
         _check_template(text)
-        owner = await pick_account(app, account)
-        sent, skipped = 0, []
-        columns = Progress(
-            TextColumn("sending"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        with columns as progress:
-            task = progress.add_task("import", total=len(all_rows))
-            for start in range(0, len(all_rows), chunk):
-                requests = []
-                for number, row in enumerate(all_rows[start : start + chunk], start=start + 2):
-                    request = _row_request(row, column, text, device, app, number, skipped)
-                    if request is not None:
-                        requests.append(request)
-                if requests:
-                    sent += len(await app.gateway.messages.send_batch(requests, account=owner))
-                progress.advance(task, min(chunk, len(all_rows) - start))
-        console.print(f"{sent} messages queued, {len(skipped)} rows skipped")
-        for line, reason in skipped[:20]:
-            console.print(f"  row {line}: {reason}")
+    except errors.GatewayError as exc:
+        output.error(exc.detail)
+        raise typer.Exit(1) from None
+    run(lambda app: _import(app, all_rows, text, column, device, chunk, account))
 
-    run(work)
+
+async def _import(
+    app: App,
+    all_rows: list[tuple[int, dict[str, str]]],
+    text: str,
+    column: str,
+    device: list[int] | None,
+    chunk: int,
+    account: str | None,
+) -> None:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    owner = await pick_account(app, account)
+    sent, skipped = 0, []
+    columns = Progress(
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    with columns as progress:
+        task = progress.add_task("import", total=len(all_rows))
+        for start in range(0, len(all_rows), chunk):
+            requests = []
+            for line, row in all_rows[start : start + chunk]:
+                request = _row_request(row, column, text, device, app, line, skipped)
+                if request is not None:
+                    requests.append(request)
+            if requests:
+                sent += len(await app.gateway.messages.send_batch(requests, account=owner))
+            progress.advance(task, min(chunk, len(all_rows) - start))
+    print(f"{len(all_rows)} rows read: {sent} messages queued, {len(skipped)} rows skipped")
+    for line, reason in skipped[:20]:
+        print(f"  line {line}: {reason}")
+    if len(skipped) > 20:
+        print(f"  ... and {len(skipped) - 20} more")
 
 
 def _check_template(text: str) -> None:
@@ -450,11 +678,12 @@ def _row_request(
     column: str,
     text: str,
     device: list[int] | None,
-    app: application.App,
+    app: App,
     line: int,
     skipped: list[tuple[int, str]],
 ) -> SendRequest | None:
     from smsgate.core import numbers, segments
+    from smsgate.core.requests import SendRequest
 
     try:
         body = text.format_map(_Blank(row))

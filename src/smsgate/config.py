@@ -45,6 +45,7 @@ class Settings:
     sweep_interval: float = 0.5
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     log_level: str = "info"
+    access_log: bool = True  # one short line per HTTP request (SMSGATE_ACCESS_LOG=0: none)
 
     @property
     def url(self) -> str:
@@ -98,4 +99,6 @@ class Settings:
             sweep_interval=_float(env, "SMSGATE_SWEEP_INTERVAL", 0.5),
             delivery=delivery,
             log_level=env.get("SMSGATE_LOG_LEVEL", "info"),
+            access_log=env.get("SMSGATE_ACCESS_LOG", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         )

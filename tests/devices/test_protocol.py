@@ -55,7 +55,10 @@ async def test_a_waiting_phone_is_woken_by_a_send(server: Server) -> None:
         assert answer.status_code == 200
         [work] = answer.json()["messages"]
         assert (work["id"], work["to"], work["text"]) == (message_id, "+79201234567", "hello")
-        assert work["lease_until"]
+        assert work["lease_until"] and work["priority"] == "normal"  # as the native API says it
+        urgent = await send(server, priority="urgent")
+        [work] = (await device.get("/device/v1/messages")).json()["messages"]
+        assert (work["id"], work["priority"]) == (urgent, "urgent")
 
 
 async def test_reports_show_in_the_native_api(server: Server) -> None:

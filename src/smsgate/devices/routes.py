@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from smsgate.api import auth, schemas
 from smsgate.api.auth import gateway_of
 from smsgate.core.devices import Device, Heartbeat, Sim
-from smsgate.core.messages import Message, Reason, Report, State
+from smsgate.core.messages import Message, Priority, Reason, Report, State
 
 router = APIRouter(prefix="/device/v1", tags=["device protocol"])
 Phone = Annotated[Device, Depends(auth.device)]
@@ -78,7 +78,7 @@ def _work(m: Message) -> dict[str, object]:
         "to": m.to,
         "text": m.text,
         "sim": m.sim_slot,
-        "priority": m.priority,
+        "priority": "urgent" if m.priority >= Priority.URGENT else "normal",  # as /api/v1 says it
         "valid_until": m.valid_until.isoformat() if m.valid_until else None,
         "lease_until": m.lease_until.isoformat() if m.lease_until else None,
     }
