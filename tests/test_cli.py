@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import os
 import re
-import socket
 import stat
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +25,7 @@ from smsgate.config import Settings
 from smsgate.core import errors
 from smsgate.core.messages import Message, MessageFilter
 from tests.conftest import PG_URL, _pg_admin
+from tests.served import served
 
 runner = CliRunner()
 
@@ -296,38 +294,11 @@ def test_help_does_not_import_the_server() -> None:
 # --- serve: what every start says, and where a fresh install's secrets go -----------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def serve_once(data_dir: Path, tmp_path: Path) -> str:
     """Runs `smsgate serve` (output piped, so not a terminal) until it answers; its output."""
-    port = free_port()
-    env = {**os.environ, "SMSGATE_DATA_DIR": str(data_dir), "SMSGATE_PORT": str(port)}
-    path = tmp_path / f"serve-{port}.log"
-    with path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from smsgate.cli import main; main()", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, path.read_text()
-            time.sleep(0.1)
-        httpx.get(f"http://127.0.0.1:{port}/api/3/sms.php?token=not-a-real-key-42&msg=x")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    return path.read_text()
+    with served({"SMSGATE_DATA_DIR": str(data_dir)}, tmp_path) as server:
+        httpx.get(f"{server.url}/api/3/sms.php?token=not-a-real-key-42&msg=x")
+    return server.output()
 
 
 def test_serve_says_where_and_how_to_get_in_without_printing_secrets(

@@ -20,7 +20,6 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from smsgate import __version__, access
 from smsgate.api import billing as api_billing
@@ -48,7 +47,7 @@ from smsgate.dialects.voipcomms import errors as voipcomms_errors
 from smsgate.dialects.voipcomms import routes as voipcomms_routes
 from smsgate.dispatch.hub import Hub
 from smsgate.dispatch.worker import Worker
-from smsgate.metrics import Metrics
+from smsgate.metrics import CONTENT_TYPE_LATEST, Metrics
 from smsgate.service import Gateway
 from smsgate.service.channels import ChannelDispatcher
 from smsgate.storage import migrate, notify
@@ -92,6 +91,11 @@ class Welcome:
             f"api key: {self.key}\n"
             f"simulated phone: device {self.device_id}\n"
         )
+
+
+def shared_metrics(settings: Settings) -> Metrics:
+    """Metrics every process on this data directory adds to (server workers, CLI commands)."""
+    return Metrics(directory=settings.data_dir / "metrics")
 
 
 def save_credentials(directory: Path, welcome: Welcome) -> Path:
@@ -159,17 +163,19 @@ class App:
         self.tasks = []
         await self.gateway.dispatch.drain()
         await self.db.close()
+        self.metrics.close()
 
 
-def build(settings: Settings, *, clock: Clock | None = None) -> App:
-    """Wires the gateway for these settings; tests pass a fake `clock`."""
+def build(settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None) -> App:
+    """Wires the gateway for these settings; tests pass a fake `clock`. `smsgate serve` and the
+    CLI pass `shared_metrics(settings)`: counts of every process on the data directory."""
     db = Database(
         settings.url,
         Options(
             synchronous=settings.sqlite_synchronous, search_path=settings.database_schema or None
         ),
     )
-    metrics = Metrics()
+    metrics = metrics or Metrics()
     policy = settings.policy
     store = MessageStore(
         db,
@@ -302,7 +308,7 @@ def asgi(
     @api.get("/metrics", tags=["operations"])
     async def metrics(_: Request) -> Response:
         app.metrics.waiting_devices.set(app.gateway.dispatch.waiting)
-        return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(app.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return api
 

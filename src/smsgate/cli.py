@@ -88,7 +88,8 @@ def run(work: Callable[[App], Awaitable[T]]) -> T:
     from smsgate.config import Settings
 
     async def main() -> T:
-        app = application.build(Settings.from_env())
+        settings = Settings.from_env()
+        app = application.build(settings, metrics=application.shared_metrics(settings))
         try:
             await app.start(background=False, welcome=False)
             return await work(app)
@@ -201,7 +202,10 @@ def serve(
     def restart() -> None:
         print(where(settings, url), restart_text(settings), sep="\n", flush=True)
 
-    app = application.build(settings)
+    from smsgate import metrics
+
+    metrics.compact(settings.data_dir / "metrics")  # the counts of ended processes, in one file
+    app = application.build(settings, metrics=application.shared_metrics(settings))
     api = application.asgi(app, on_welcome=welcome, on_restart=restart)
     uvicorn.run(
         api,

@@ -62,22 +62,23 @@ async def test_bad_sends_write_nothing(server: Server) -> None:
             payload, status, says = case.values
             try:
                 assert_problem(await client.post("/api/v1/messages", json=payload), status, says)
-                assert_problem(
-                    await client.post("/api/v1/messages/batch", json={"messages": [OK, payload]}),
-                    status,
-                )
+                whole = {"messages": [OK, payload], "atomic": True}
+                assert_problem(await client.post("/api/v1/messages/batch", json=whole), status)
+                alone = await client.post("/api/v1/messages/batch", json={"messages": [payload]})
+                assert_problem(alone, 422)  # none valid: nothing accepted
+                assert alone.json()["refused"][0]["status"] == status, alone.json()
             except AssertionError as exc:
                 raise AssertionError(f"case {case.id!r}: {exc}") from None
     assert await stored_count(server.app) == before
 
 
-async def test_batch_names_the_bad_entry_and_writes_nothing(server: Server) -> None:
+async def test_an_atomic_batch_names_the_bad_entry_and_writes_nothing(server: Server) -> None:
     before = await stored_count(server.app)
     entries = [body(reference=f"r{i}") for i in range(5)]
     entries[3] = body(to="12345", reference="r3")
     async with server.client() as client:
         problem = assert_problem(
-            await client.post("/api/v1/messages/batch", json={"messages": entries}),
+            await client.post("/api/v1/messages/batch", json={"messages": entries, "atomic": True}),
             422,
             "message 3",
         )

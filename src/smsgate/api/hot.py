@@ -40,7 +40,7 @@ def _native(
 
 NATIVE: Mapping[tuple[str, str], Handler] = {
     ("POST", "/api/v1/messages"): _native(schemas.SendBody, routes.accept_one),  # type: ignore[arg-type]
-    ("POST", "/api/v1/messages/batch"): _native(schemas.BatchBody, routes.accept_batch),  # type: ignore[arg-type]
+    ("POST", "/api/v1/messages/batch"): _native(schemas.BatchEnvelope, routes.accept_batch),  # type: ignore[arg-type]
 }
 
 

@@ -6,10 +6,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, ValidationError
 
-from smsgate.api import auth, campaigns, schemas
+from smsgate.api import auth, campaigns, problems, schemas
 from smsgate.api.auth import gateway_of
 from smsgate.core import errors, numbers, routing
 from smsgate.core.accounts import Account
@@ -43,11 +44,84 @@ async def accept_one(gateway: Gateway, body: schemas.SendBody, account: Account)
     return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
 
 
-async def accept_batch(gateway: Gateway, body: schemas.BatchBody, account: Account) -> Response:
-    sent = await gateway.messages.send_batch(
-        [send_request(m) for m in body.messages], account=account
+async def accept_batch(gateway: Gateway, body: schemas.BatchEnvelope, account: Account) -> Response:
+    """Each message on its own (the valid accepted, the invalid listed in `refused` with their
+    index and reason; 422 if none is valid), or all or nothing with `"atomic": true`."""
+    if body.atomic:
+        try:
+            whole = schemas.BatchBody.model_validate(body.model_dump())
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        sent = await gateway.messages.send_batch(
+            [send_request(m) for m in whole.messages], account=account
+        )
+        owners = [i for i, m in enumerate(whole.messages) for _ in _recipients(m)]
+        return schemas.json(
+            {
+                "messages": [
+                    schemas.message(m) | {"index": i} for i, m in zip(owners, sent, strict=True)
+                ]
+            },
+            201,
+        )
+    wanted: list[int] = []
+    requests: list[SendRequest] = []
+    refused: list[dict[str, Any]] = []
+    for index, item in enumerate(body.messages):
+        try:
+            requests.append(send_request(schemas.SendBody.model_validate(item)))
+            wanted.append(index)
+        except ValidationError as exc:
+            refused.append(_refusal(index, item, 422, "invalid-input", _issues(exc)))
+    if requests:
+        done = await gateway.messages.send_each(requests, account=account)
+        accepted = [schemas.message(m) | {"index": wanted[i]} for i, m in done.messages]
+        for r in done.refused:
+            kind, status = problems.slug(type(r.error)), problems.status_of(r.error)
+            item = body.messages[wanted[r.index]]
+            refused.append(_refusal(wanted[r.index], item, status, kind, r.error.detail))
+    else:
+        accepted = []
+    refused.sort(key=lambda r: r["index"])
+    if not accepted:
+        first = refused[0]
+        return problems.problem(
+            422,
+            "No message of the batch was accepted",
+            f"message {first['index']}: {first['detail']}"
+            + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
+            "batch-refused",
+            refused=refused,
+        )
+    return schemas.json({"messages": accepted, "refused": refused}, 201)
+
+
+def _recipients(body: schemas.SendBody) -> list[str]:
+    return list(dict.fromkeys([body.to] if isinstance(body.to, str) else body.to))
+
+
+def _refusal(index: int, item: Any, status: int, kind: str, detail: str) -> dict[str, Any]:
+    reference = item.get("reference") if isinstance(item, dict) else None
+    return {
+        "index": index,
+        "reference": reference if isinstance(reference, str) else None,
+        "status": status,
+        "type": f"https://smsgate.dev/problems/{kind}",
+        "detail": detail,
+    }
+
+
+def _issues(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"
+        for e in exc.errors(include_url=False)[:5]
     )
-    return schemas.json({"messages": [schemas.message(m) for m in sent]}, 201)
+
+
+def _invalid(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError(
+        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+    )
 
 
 # These two are served by api/hot.py beneath FastAPI's router (the same code, a fifth of the
@@ -58,11 +132,31 @@ async def send(body: schemas.SendBody, request: Request, account: Caller) -> Res
     return await accept_one(gateway_of(request), body, account)
 
 
+def _batch_schema() -> dict[str, Any]:
+    found = schemas.BatchBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    found.pop("$defs", None)  # SendBody: in the components already (POST /messages)
+    return found
+
+
 @router.post(
-    "/messages/batch", status_code=201, response_model=schemas.MessagesOut, tags=["messages"]
+    "/messages/batch",
+    status_code=201,
+    response_model=schemas.BatchOut,
+    tags=["messages"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _batch_schema()}},
+        }
+    },
 )
-async def send_batch(body: schemas.BatchBody, request: Request, account: Caller) -> Response:
-    """Many different messages in one request; each `reference` comes back beside its id."""
+async def send_batch(body: schemas.BatchEnvelope, request: Request, account: Caller) -> Response:
+    """Many different messages in one request; each `reference` comes back beside its id, and
+    each message's `index` says which request entry it came from.
+
+    Each message stands on its own: the valid ones are accepted, the invalid ones are listed in
+    `refused` with their index and reason (201; 422 if none is valid). With `"atomic": true`, one
+    invalid message refuses the whole batch (422) and nothing is written."""
     return await accept_batch(gateway_of(request), body, account)
 
 

@@ -49,8 +49,24 @@ class SendBody(BaseModel):
 
 
 class BatchBody(BaseModel):
+    """The batch as documented: each message is a SendBody."""
+
     model_config = Strict
     messages: list[SendBody] = Field(min_length=1, max_length=100_000)
+    atomic: bool = Field(
+        False,
+        description="all or nothing: one invalid message refuses the whole batch (422) and "
+        "nothing is written. Default: each message on its own, the invalid ones listed in `refused`",
+    )
+
+
+class BatchEnvelope(BaseModel):
+    """The batch as read: the envelope first, then each message on its own (so one bad message
+    is refused alone, with its index)."""
+
+    model_config = Strict
+    messages: list[Any] = Field(min_length=1, max_length=100_000)
+    atomic: bool = False
 
 
 class MessageOut(BaseModel):
@@ -92,6 +108,25 @@ class MessageOut(BaseModel):
 class MessagesOut(BaseModel):
     messages: list[MessageOut]
     next_cursor: str | None = None
+
+
+class RefusedOut(BaseModel):
+    index: int = Field(description="the message's place in the request's `messages`, from 0")
+    reference: str | None = Field(None, description="its `reference`, if it had one")
+    status: int = Field(description="the HTTP status it would have had alone")
+    type: str = Field(description="the problem type, as in problem+json answers")
+    detail: str
+
+
+class BatchMessageOut(MessageOut):
+    index: int = Field(description="the place in the request's `messages` it came from")
+
+
+class BatchOut(BaseModel):
+    messages: list[BatchMessageOut]
+    refused: list[RefusedOut] = Field(
+        default_factory=list, description="the messages not accepted, and why"
+    )
 
 
 class InboundOut(BaseModel):

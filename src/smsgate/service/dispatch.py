@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smsgate.core.devices import Device
+from smsgate.core.devices import Device, Kind
 from smsgate.core.messages import Message, Report, ReportResult, State
 from smsgate.dispatch.hub import Stream
 from smsgate.service.context import Context
@@ -44,6 +44,7 @@ class Dispatch:
         self._last_sweep_at: datetime | None = None
         self._limits_swept_at: datetime | None = None
         self._offline_checked_at: datetime | None = None
+        self._virtual: set[int] = set()  # simulated phones that have pulled
 
     # --- the device side: pull work, report -----------------------------------------------------
 
@@ -52,6 +53,8 @@ class Dispatch:
         if not device.can_send:
             return []
         hub, store = self._ctx.hub, self._ctx.store
+        if device.kind is Kind.SIMULATOR:
+            self._virtual.add(device.id)  # its polls are not a phone waiting (the metrics)
         deadline = time.monotonic() + wait
         while True:
             woken = hub.event(device.account_id, device.id)
@@ -143,8 +146,9 @@ class Dispatch:
 
     @property
     def waiting(self) -> int:
-        """Long-polls waiting for work on this node right now."""
-        return self._ctx.hub.waiting
+        """Phones' long-polls waiting for work on this node right now (not the simulated phone's)."""
+        polls = self._ctx.hub.polls
+        return sum(n for device_id, n in polls.items() if device_id not in self._virtual)
 
     def open_stream(self, device: Device) -> Stream:
         return self._ctx.hub.streams.open(device.account_id, device.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smsgate.core import errors, routing, segments
@@ -25,6 +26,23 @@ MAX_BATCH = 100_000
 # asked when a cancel finds the message on a device: a phone that can cancel is asked to, and the
 # answer is the message as it then stands (None: no such phone holds it, the cancel is refused)
 Canceller = Callable[[int, Account], Awaitable[Message | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A message of a batch that was not accepted, and why."""
+
+    index: int
+    error: errors.GatewayError
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What `send_each` did: each stored message with the index of the request it came from
+    (a request with several recipients gives several), and the requests refused."""
+
+    messages: list[tuple[int, Message]]
+    refused: list[Refused]
 
 
 class Messages:
@@ -58,6 +76,30 @@ class Messages:
             raise errors.InvalidInput(f"a batch holds at most {MAX_BATCH} messages")
         news = await self._prepare(account, requests)
         return await self._accept(news)
+
+    async def send_each(self, requests: Sequence[SendRequest], *, account: Account) -> Accepted:
+        """Many different messages, each on its own: the valid ones are accepted (durable, in one
+        write), the invalid ones refused with their index and reason; nothing is refused for
+        another's fault."""
+        if not requests:
+            raise errors.InvalidInput("the batch is empty")
+        if len(requests) > MAX_BATCH:
+            raise errors.InvalidInput(f"a batch holds at most {MAX_BATCH} messages")
+        now = self._ctx.clock.now()
+        devices = await self._devices_named(account, requests)
+        news: builtins.list[NewMessage] = []
+        owners: builtins.list[int] = []
+        refused: builtins.list[Refused] = []
+        for index, request in enumerate(requests):
+            try:
+                made = self._validate(account, request, devices, now)
+            except errors.GatewayError as exc:
+                refused.append(Refused(index, exc))
+                continue
+            news.extend(made)
+            owners.extend([index] * len(made))
+        stored = await self._accept(news) if news else []
+        return Accepted(list(zip(owners, stored, strict=True)), refused)
 
     async def _accept(self, news: builtins.list[NewMessage]) -> builtins.list[Message]:
         store = self._ctx.store
@@ -114,19 +156,19 @@ class Messages:
     async def _named_devices(
         self, account: Account, requests: Sequence[SendRequest]
     ) -> dict[int, Device]:
+        found = await self._devices_named(account, requests)
+        _check_devices(sorted({d for r in requests for d in r.devices}), found)
+        return found
+
+    async def _devices_named(
+        self, account: Account, requests: Sequence[SendRequest]
+    ) -> dict[int, Device]:
+        """The account's devices the requests name (one read for all)."""
         wanted = {d for r in requests for d in r.devices}
         if not wanted:
             return {}
         listed = await self._devices.list(account=account, archived=None, ids=sorted(wanted))
-        found = {d.id: d for d in listed}
-        for device_id in sorted(wanted):
-            device = found.get(device_id)
-            if device is None:
-                raise errors.InvalidDevice(f"device {device_id} does not exist in this account")
-            if not device.can_send:
-                state = "archived" if device.archived else "disabled"
-                raise errors.InvalidDevice(f"device {device_id} is {state}")
-        return found
+        return {d.id: d for d in listed}
 
     def _validate(
         self,
@@ -137,6 +179,7 @@ class Messages:
         prices: PriceList,
         sender_name: str = "",
     ) -> builtins.list[NewMessage]:
+        _check_devices(request.devices, devices)
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
         if len(request.to) > MAX_RECIPIENTS:
@@ -278,3 +321,13 @@ class Messages:
         worst = min(reasons.values(), key=lambda r: order.index(r) if r in order else 99)
         detail = ", ".join(f"device {i}: {r}" for i, r in reasons.items())
         return worst, detail
+
+
+def _check_devices(wanted: Sequence[int], found: dict[int, Device]) -> None:
+    for device_id in wanted:
+        device = found.get(device_id)
+        if device is None:
+            raise errors.InvalidDevice(f"device {device_id} does not exist in this account")
+        if not device.can_send:
+            state = "archived" if device.archived else "disabled"
+            raise errors.InvalidDevice(f"device {device_id} is {state}")
