@@ -638,7 +638,7 @@ async def _import(
     )
 
     owner = await pick_account(app, account)
-    sent, skipped = 0, []
+    sent, skipped = 0, list[tuple[int, str]]()
     columns = Progress(
         TextColumn("sending"),
         BarColumn(),
