@@ -37,7 +37,9 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(env: Mapping[str, str], log_dir: Path, *args: str) -> Iterator[Served]:
+def served(
+    env: Mapping[str, str], log_dir: Path, *args: str, cwd: Path | None = None
+) -> Iterator[Served]:
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     with log.open("w") as handle:
@@ -47,6 +49,7 @@ def served(env: Mapping[str, str], log_dir: Path, *args: str) -> Iterator[Served
             stdout=handle,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=cwd,
         )
     try:
         url = f"http://127.0.0.1:{port}"
