@@ -105,7 +105,7 @@ def test_every_readme_command_works(
             env={**os.environ, **database},
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=1500,
             stdin=subprocess.DEVNULL,
         )
         started = server.output()
