@@ -16,7 +16,7 @@ def test_import_contacts_and_run_a_campaign_from_the_cli(owner: str, tmp_path: P
         "phone;name;city\n+79201110001;Anna;Tver\n+79201110002;Boris;Omsk\nnonsense;Bad;X\n"
     )
     out = smsgate("contacts", "import", str(csv_file), "--list", "customers", "-a", owner)
-    assert "2 contacts imported" in out and "1 rows refused" in out and "row 4" in out
+    assert "2 contacts imported" in out and "1 rows refused" in out and "line 4" in out
     assert "importing" in out  # the progress bar's label
 
     book = Workbook()

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from smsgate import app as application
-from smsgate.cli import AccountOption, console, pick_account, read_rows, run
+from smsgate.cli import AccountOption, Table, console, pick_account, read_rows, run
 from smsgate.core import errors
 from smsgate.core.accounts import Account
 from smsgate.core.campaigns import Campaign
-from smsgate.service import ContactInput
+
+if TYPE_CHECKING:  # imported where used: `smsgate --help` stays fast
+    from smsgate import app as application
 
 contacts_cli: typer.Typer = typer.Typer(
     help="Contacts and their import from CSV/XLSX.", no_args_is_help=True
@@ -58,21 +57,32 @@ def contacts_import(
     account: AccountOption = None,
 ) -> None:
     """Import contacts (one per number; the other columns become fields for {placeholders})."""
-    rows = list(read_rows(file))
+    lines = [line for line, _ in read_rows(file)]
+    rows = [row for _, row in read_rows(file)]
     if rows and phone not in rows[0]:
         console.print(f"[red]error:[/red] no column {phone!r}; the file has {', '.join(rows[0])}")
         raise typer.Exit(1)
 
     async def work(app: application.App) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from smsgate.service import ContactInput
+
         owner = await pick_account(app, account)
         list_ids = await _list_ids(app, owner, lists)
-        stored, refused = 0, []
+        stored, refused = 0, list[tuple[int, str]]()
         columns = Progress(
             TextColumn("importing"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=console._real or None,
         )
         with columns as progress:
             task = progress.add_task("import", total=len(rows))
@@ -90,14 +100,14 @@ def contacts_import(
                     items, account=owner, lists=list_ids, strict=False
                 )
                 stored += len(done.contacts)
-                refused += [(start + index + 2, why) for index, why in done.refused]
+                refused += [(lines[start + index], why) for index, why in done.refused]
                 progress.advance(task, len(chunk))
         console.print(
             f"{stored} contacts imported into list {', '.join(map(str, list_ids))}, "
             f"{len(refused)} rows refused"
         )
         for line, why in refused[:20]:
-            console.print(f"  row {line}: {why}")
+            console.print(f"  line {line}: {why}")
 
     run(work)
 

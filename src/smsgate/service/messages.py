@@ -87,12 +87,24 @@ class Messages:
             raise errors.InvalidInput(f"a batch holds at most {MAX_BATCH} messages")
         now = self._ctx.clock.now()
         devices = await self._devices_named(account, requests)
+        prices = await self._billing.price_list()
+        senders: dict[str, Number | errors.GatewayError] = {}
+        for wanted in sorted({r.sender for r in requests if r.sender is not None}):
+            try:
+                senders[wanted] = await Numbers(self._ctx).sender(wanted, account=account)
+            except errors.GatewayError as exc:  # refuses the messages sent from it, not all
+                senders[wanted] = exc
         news: builtins.list[NewMessage] = []
         owners: builtins.list[int] = []
         refused: builtins.list[Refused] = []
         for index, request in enumerate(requests):
             try:
-                made = self._validate(account, request, devices, now)
+                if request.sender is not None:
+                    sender = senders[request.sender]
+                    if isinstance(sender, errors.GatewayError):
+                        raise sender
+                    request = self._from(request, sender)
+                made = self._validate(account, request, devices, now, prices)
             except errors.GatewayError as exc:
                 refused.append(Refused(index, exc))
                 continue
