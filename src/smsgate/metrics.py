@@ -36,6 +36,16 @@ PER_PROCESS = re.compile(r"^(counter|gauge_[a-z]+)_(\d+)\.db$")
 ARCHIVE = "counter_archive.db"  # the counts of processes that have ended
 
 
+class RefreshedGauge(Gauge):
+    """A gauge set afresh from the store on every refresh. `clear` forgets the label sets in
+    shared mode too (prometheus-client warns there: a cleared series keeps its last value in this
+    process's file until the process ends, which a refresh overwrites for every live device)."""
+
+    def clear(self) -> None:
+        with self._lock:
+            self._metrics = {}
+
+
 class Metrics:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
@@ -104,7 +114,7 @@ class Metrics:
 
     def _fresh(self, name: str, documentation: str, labels: list[str]) -> Gauge:
         """A gauge each server process refreshes from the store: the newest value is right."""
-        return Gauge(
+        return RefreshedGauge(
             name,
             documentation,
             labels,
