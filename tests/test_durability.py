@@ -93,7 +93,8 @@ async def test_acknowledged_messages_survive_sigkill(
     process = serve(env, log)
     try:
         await ready(url, process, log)
-        found = re.search(r"API key\s+(sg_\S+)", log.read_text())
+        credentials = Path(env["SMSGATE_DATA_DIR"]) / "first-start.txt"  # not a terminal: there
+        found = re.search(r"api key: (sg_\S+)", credentials.read_text())
         assert found, log.read_text()
         acknowledged = await fire_and_kill(url, found.group(1), process)
     finally:

@@ -39,7 +39,8 @@ async def test_the_readme_webhook_and_voip_commands_are_true(
     process = serve(env, log)
     try:
         await ready(url, process, log)
-        found = re.search(r"API key\s+(sg_\S+)", log.read_text())
+        credentials = Path(env["SMSGATE_DATA_DIR"]) / "first-start.txt"  # not a terminal: there
+        found = re.search(r"api key: (sg_\S+)", credentials.read_text())
         assert found, log.read_text()
         found_blocks = blocks()
         assert len(found_blocks) >= 5

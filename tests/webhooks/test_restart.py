@@ -40,7 +40,8 @@ async def test_pending_deliveries_survive_sigkill(
     process = serve(env, log)
     try:
         await ready(url, process, log)
-        found = re.search(r"API key\s+(sg_\S+)", log.read_text())
+        credentials = Path(env["SMSGATE_DATA_DIR"]) / "first-start.txt"  # not a terminal: there
+        found = re.search(r"api key: (sg_\S+)", credentials.read_text())
         assert found, log.read_text()
         auth = {"Authorization": f"Bearer {found.group(1)}"}
         async with httpx.AsyncClient(base_url=url, headers=auth, timeout=30) as client:
