@@ -214,25 +214,20 @@ class WebhookStore(Protocol):
         self, account_id: int, webhook_id: int, values: dict[str, Any]
     ) -> events.Webhook: ...
     async def delete(self, account_id: int, webhook_id: int) -> events.Webhook: ...
-    async def fan_out(
-        self, *, now: datetime, limit: int, give_up_after: timedelta, render: events.Render
-    ) -> int: ...
-    async def claim(
-        self,
-        *,
-        now: datetime,
-        limit: int,
-        lease: timedelta,
-        per_webhook: int,
-        inflight: Mapping[int, int],
-    ) -> builtins.list[events.Job]: ...
-    async def finish(
+    async def step(
         self,
         results: Sequence[tuple[events.Job, events.Attempt]],
         *,
         now: datetime,
         plan: events.RetryPlan,
-    ) -> None: ...
+        fan_out: int,
+        give_up_after: timedelta,
+        render: events.Render,
+        claim: int,
+        lease: timedelta,
+        per_webhook: int,
+        inflight: Mapping[int, int],
+    ) -> tuple[int, builtins.list[events.Job]]: ...
     async def list_deliveries(
         self,
         account_id: int,

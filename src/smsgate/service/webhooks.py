@@ -224,33 +224,34 @@ class Webhooks:
 
     # --- the deliverer's operations -------------------------------------------------------------
 
-    async def fan_out(self, *, limit: int = 1000) -> int:
-        """New events become deliveries; answers how many deliveries were made."""
-        return await self._store.fan_out(
+    async def step(
+        self,
+        answers: Sequence[tuple[Job, Attempt]],
+        *,
+        claim: int,
+        inflight: Mapping[int, int],
+    ) -> tuple[int, builtins.list[Job]]:
+        """One round of the deliverer, one transaction: the answers of finished attempts written
+        (delivered, retried later with back-off, or failed), new events fanned out to the
+        webhooks that want them, and up to `claim` due deliveries leased to this node for one
+        attempt (timeout + 5 s: a node that dies mid-attempt leaves the lease to end)."""
+        made, jobs = await self._store.step(
+            answers,
             now=self._ctx.clock.now(),
-            limit=limit,
+            plan=self.policy.retry,
+            fan_out=1000,
             give_up_after=self.policy.retry.give_up_after,
             render=render,
-        )
-
-    async def claim(
-        self, *, limit: int, per_webhook: int, inflight: Mapping[int, int]
-    ) -> builtins.list[Job]:
-        """Due deliveries, leased to this node for one attempt (timeout + 5 s: the answer is
-        written well before; a node that dies mid-attempt leaves the lease to end)."""
-        return await self._store.claim(
-            now=self._ctx.clock.now(),
-            limit=limit,
+            claim=claim,
             lease=self.policy.timeout + timedelta(seconds=5),
-            per_webhook=per_webhook,
+            per_webhook=self.policy.per_webhook,
             inflight=inflight,
         )
-
-    async def finish(self, results: Sequence[tuple[Job, Attempt]]) -> None:
-        await self._store.finish(results, now=self._ctx.clock.now(), plan=self.policy.retry)
-        ok = sum(1 for _, a in results if a.ok)
-        self._ctx.metrics.webhook_attempts.labels("ok").inc(ok)
-        self._ctx.metrics.webhook_attempts.labels("failed").inc(len(results) - ok)
+        ok = sum(1 for _, a in answers if a.ok)
+        if answers:
+            self._ctx.metrics.webhook_attempts.labels("ok").inc(ok)
+            self._ctx.metrics.webhook_attempts.labels("failed").inc(len(answers) - ok)
+        return made, jobs
 
     def on_event(self, listener: Any) -> None:
         """`listener()` is called when a store wrote events on this node."""

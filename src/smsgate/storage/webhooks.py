@@ -165,34 +165,39 @@ class WebhookStore:
 
     # --- the fan-out ------------------------------------------------------------------------------
 
-    async def fan_out(
-        self, *, now: datetime, limit: int, give_up_after: timedelta, render: Render
+    async def _fan_out(
+        self,
+        connection: AsyncConnection,
+        *,
+        now: datetime,
+        limit: int,
+        give_up_after: timedelta,
+        render: Render,
     ) -> int:
         """Events not yet fanned out: rendered once, one delivery per matching webhook."""
         pick = select(event_rows).where(event_rows.c.fanned_at.is_(None))
         pick = pick.order_by(event_rows.c.id).limit(limit)
         if not self._db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
-        async with self._db.write() as connection:
-            found = list((await connection.execute(pick)).mappings())
-            if not found:
-                return 0
-            subjects = await self._subjects(connection, found)
-            hooks = await self._hooks(connection, {s.account_id for s in subjects})
-            bodies, jobs = [], []
-            for subject in subjects:
-                bodies.append({"i": subject.id, "b": render(subject).decode(), "f": now})
-                for hook in hooks.get(subject.account_id, ()):
-                    if hook.wants(subject.kind, subject.number):
-                        jobs.append(_job(subject, hook, now, now + give_up_after))
-            done = (
-                update(event_rows)
-                .where(event_rows.c.id == _param("i"))
-                .values(body=_param("b"), fanned_at=_param("f", UTCDateTime()))
-            )
-            await connection.execute(done, bodies)
-            if jobs:
-                await connection.execute(insert(deliveries), jobs)
+        found = list((await connection.execute(pick)).mappings())
+        if not found:
+            return 0
+        subjects = await self._subjects(connection, found)
+        hooks = await self._hooks(connection, {s.account_id for s in subjects})
+        bodies, jobs = [], []
+        for subject in subjects:
+            bodies.append({"i": subject.id, "b": render(subject).decode(), "f": now})
+            for hook in hooks.get(subject.account_id, ()):
+                if hook.wants(subject.kind, subject.number):
+                    jobs.append(_job(subject, hook, now, now + give_up_after))
+        done = (
+            update(event_rows)
+            .where(event_rows.c.id == _param("i"))
+            .values(body=_param("b"), fanned_at=_param("f", UTCDateTime()))
+        )
+        await connection.execute(done, bodies)
+        if jobs:
+            await connection.execute(insert(deliveries), jobs)
         return len(jobs)
 
     async def _hooks(
@@ -277,8 +282,9 @@ class WebhookStore:
 
     # --- deliveries as jobs -------------------------------------------------------------------
 
-    async def claim(
+    async def _claim(
         self,
+        connection: AsyncConnection,
         *,
         now: datetime,
         limit: int,
@@ -298,44 +304,41 @@ class WebhookStore:
         which: Select[Any] = select(d.c.webhook_id).where(due).distinct().limit(100)
         if full:
             which = which.where(d.c.webhook_id.not_in(full))
-        async with self._db.write() as connection:
-            ids: builtins.list[int] = []
-            for webhook_id in sorted((await connection.execute(which)).scalars()):
-                room = min(per_webhook - inflight.get(webhook_id, 0), limit - len(ids))
-                if room <= 0:
-                    continue
-                pick: Select[Any] = (
-                    select(d.c.id)
-                    .where(due, d.c.webhook_id == webhook_id)
-                    .order_by(d.c.next_attempt_at, d.c.id)
-                    .limit(room)
-                )
-                if not self._db.is_sqlite:
-                    pick = pick.with_for_update(skip_locked=True)
-                ids += list((await connection.execute(pick)).scalars())
-            if not ids:
-                return []
-            await connection.execute(
-                update(d).where(d.c.id.in_(ids)).values(lease_until=now + lease)
+        ids: builtins.list[int] = []
+        for webhook_id in sorted((await connection.execute(which)).scalars()):
+            room = min(per_webhook - inflight.get(webhook_id, 0), limit - len(ids))
+            if room <= 0:
+                continue
+            pick: Select[Any] = (
+                select(d.c.id)
+                .where(due, d.c.webhook_id == webhook_id)
+                .order_by(d.c.next_attempt_at, d.c.id)
+                .limit(room)
             )
-            statement = (
-                select(
-                    d.c.id,
-                    d.c.event_id,
-                    d.c.webhook_id,
-                    d.c.kind,
-                    d.c.attempts,
-                    d.c.give_up_at,
-                    webhooks.c.url,
-                    webhooks.c.secret,
-                    event_rows.c.body,
-                )
-                .join(webhooks, webhooks.c.id == d.c.webhook_id)
-                .join(event_rows, event_rows.c.id == d.c.event_id)
-                .where(d.c.id.in_(ids))
-                .order_by(d.c.id)
+            if not self._db.is_sqlite:
+                pick = pick.with_for_update(skip_locked=True)
+            ids += list((await connection.execute(pick)).scalars())
+        if not ids:
+            return []
+        await connection.execute(update(d).where(d.c.id.in_(ids)).values(lease_until=now + lease))
+        statement = (
+            select(
+                d.c.id,
+                d.c.event_id,
+                d.c.webhook_id,
+                d.c.kind,
+                d.c.attempts,
+                d.c.give_up_at,
+                webhooks.c.url,
+                webhooks.c.secret,
+                event_rows.c.body,
             )
-            found = (await connection.execute(statement)).mappings().all()
+            .join(webhooks, webhooks.c.id == d.c.webhook_id)
+            .join(event_rows, event_rows.c.id == d.c.event_id)
+            .where(d.c.id.in_(ids))
+            .order_by(d.c.id)
+        )
+        found = (await connection.execute(statement)).mappings().all()
         return [
             Job(
                 delivery_id=r["id"],
@@ -351,8 +354,13 @@ class WebhookStore:
             for r in found
         ]
 
-    async def finish(
-        self, results: Sequence[tuple[Job, Attempt]], *, now: datetime, plan: RetryPlan
+    async def _finish(
+        self,
+        connection: AsyncConnection,
+        results: Sequence[tuple[Job, Attempt]],
+        *,
+        now: datetime,
+        plan: RetryPlan,
     ) -> None:
         """Logs each attempt and moves its delivery: delivered, retried later, or failed."""
         if not results:
@@ -401,9 +409,62 @@ class WebhookStore:
                 delivered_at=func.coalesce(_param("at", UTCDateTime()), d.c.delivered_at),
             )
         )
+        await connection.execute(insert(delivery_attempts), log)
+        await connection.execute(move, moves)
+
+    async def step(
+        self,
+        results: Sequence[tuple[Job, Attempt]],
+        *,
+        now: datetime,
+        plan: RetryPlan,
+        fan_out: int,
+        give_up_after: timedelta,
+        render: Render,
+        claim: int,
+        lease: timedelta,
+        per_webhook: int,
+        inflight: Mapping[int, int],
+    ) -> tuple[int, builtins.list[Job]]:
+        """One round of the deliverer in one transaction: the answers written, new events fanned
+        out, due deliveries claimed. Without answers, a look on the reader first: an idle round
+        takes no write lock (on SQLite the send path's)."""
+        if not results and not await self._work(now):
+            return 0, []
         async with self._db.write() as connection:
-            await connection.execute(insert(delivery_attempts), log)
-            await connection.execute(move, moves)
+            if results:
+                await self._finish(connection, results, now=now, plan=plan)
+            made = await self._fan_out(
+                connection, now=now, limit=fan_out, give_up_after=give_up_after, render=render
+            )
+            jobs: builtins.list[Job] = []
+            if claim > 0:
+                jobs = await self._claim(
+                    connection,
+                    now=now,
+                    limit=claim,
+                    lease=lease,
+                    per_webhook=per_webhook,
+                    inflight=inflight,
+                )
+        return made, jobs
+
+    async def _work(self, now: datetime) -> bool:
+        d = deliveries
+        unfanned = select(event_rows.c.id).where(event_rows.c.fanned_at.is_(None)).limit(1)
+        due = (
+            select(d.c.id)
+            .where(
+                d.c.state == DeliveryState.PENDING.value,
+                d.c.next_attempt_at <= now,
+                or_(d.c.lease_until.is_(None), d.c.lease_until <= now),
+            )
+            .limit(1)
+        )
+        async with self._db.read() as connection:
+            if (await connection.execute(unfanned)).first() is not None:
+                return True
+            return (await connection.execute(due)).first() is not None
 
     # --- the log and replays ------------------------------------------------------------------
 

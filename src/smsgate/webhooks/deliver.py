@@ -1,8 +1,9 @@
 """The deliverer: fans events out, claims due deliveries, sends them signed, writes the answers.
 
 One task per node, beside dispatch; it never shares a connection or a lock with the send path
-except the database itself, which it touches in batches: one transaction fans out up to a
-thousand events, one claims a batch of deliveries, one writes a batch of answers. Attempts run
+except the database itself, which it touches in rounds: one transaction writes the answers of
+the attempts that finished, fans out up to a thousand new events and claims what is due; an idle
+round only reads (no write lock, which on SQLite is the send path's too). Attempts run
 concurrently up to `concurrency`, at most `per_webhook` to one webhook, each bounded by
 `timeout` from connect to the last byte: a slow or dead receiver holds a few slots of its own
 and a timer, never the send path. httpx with TCP_NODELAY and keep-alive connections.
@@ -26,7 +27,7 @@ from smsgate.webhooks import sign
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 0.02  # seconds: answers are written in batches at most this far apart
+ROUND_EVERY = 0.1  # seconds between rounds: answers and events of that moment share one write
 
 
 def client(*, concurrency: int, timeout: float) -> httpx.AsyncClient:
@@ -51,7 +52,6 @@ class Deliverer:
         self._inflight: Counter[int] = Counter()  # webhook -> attempts under way
         self._attempts: set[asyncio.Task[None]] = set()
         self._answers: list[tuple[Job, Attempt]] = []
-        self._answered = asyncio.Event()
         self.sent = 0  # attempts made by this node (for the benchmark)
 
     def wake(self) -> None:
@@ -62,7 +62,6 @@ class Deliverer:
         owned = self._http is None
         seconds = self._policy.timeout.total_seconds()
         http = self._http or client(concurrency=self._policy.concurrency, timeout=seconds)
-        writer = asyncio.create_task(self._write_answers(), name="webhook-answers")
         try:
             while True:
                 try:
@@ -76,35 +75,35 @@ class Deliverer:
                 if not busy:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._policy.poll)
-                    self._wake.clear()
+                self._wake.clear()
+                await asyncio.sleep(ROUND_EVERY)  # what comes meanwhile joins this round
         finally:
             for task in list(self._attempts):
                 task.cancel()
             await asyncio.gather(*self._attempts, return_exceptions=True)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            with contextlib.suppress(Exception):
-                await self._flush()  # what was answered is written; the rest is leased, retried
+            with contextlib.suppress(Exception):  # what was answered is written; the rest waits
+                await self._gateway.webhooks.step(self._answers, claim=0, inflight={})
             if owned:
                 await http.aclose()
 
     async def _round(self, http: httpx.AsyncClient) -> bool:
-        """Fans out and starts what is due; True when there is probably more to do right away."""
-        webhooks = self._gateway.webhooks
-        fanned = await webhooks.fan_out()
-        free = self._policy.concurrency - len(self._attempts)
-        claimed: list[Job] = []
-        if free > 0:
-            claimed = await webhooks.claim(
-                limit=free, per_webhook=self._policy.per_webhook, inflight=dict(self._inflight)
+        """Writes the answers, fans out, starts what is due: one transaction. True when there is
+        probably more to do right away."""
+        answers, self._answers = self._answers, []
+        free = max(self._policy.concurrency - len(self._attempts), 0)
+        try:
+            made, claimed = await self._gateway.webhooks.step(
+                answers, claim=free, inflight=dict(self._inflight)
             )
-            for job in claimed:
-                self._inflight[job.webhook_id] += 1
-                task = asyncio.create_task(self._attempt(http, job))
-                self._attempts.add(task)
-                task.add_done_callback(self._attempts.discard)
-        return fanned >= 1000 or (free > 0 and len(claimed) >= free)
+        except BaseException:
+            self._answers[:0] = answers
+            raise
+        for job in claimed:
+            self._inflight[job.webhook_id] += 1
+            task = asyncio.create_task(self._attempt(http, job))
+            self._attempts.add(task)
+            task.add_done_callback(self._attempts.discard)
+        return made >= 1000 or (free > 0 and len(claimed) >= free)
 
     async def _attempt(self, http: httpx.AsyncClient, job: Job) -> None:
         started = time.monotonic()
@@ -150,32 +149,7 @@ class Deliverer:
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         self._answers.append((job, attempt))
-        self._answered.set()
-        self._wake.set()  # a slot is free
-
-    async def _write_answers(self) -> None:
-        while True:
-            await self._answered.wait()
-            self._answered.clear()
-            await asyncio.sleep(FLUSH_EVERY)  # let a few more answers join the batch
-            try:
-                await self._flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("webhook answers could not be written; trying again")
-                self._answered.set()
-                await asyncio.sleep(1.0)
-
-    async def _flush(self) -> None:
-        batch, self._answers = self._answers, []
-        if not batch:
-            return
-        try:
-            await self._gateway.webhooks.finish(batch)
-        except BaseException:
-            self._answers[:0] = batch
-            raise
+        self._wake.set()  # its answer is written, and a slot is free
 
     def stats(self) -> dict[str, Any]:
         return {"in_flight": len(self._attempts), "sent": self.sent}
