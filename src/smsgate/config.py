@@ -79,7 +79,7 @@ class Settings:
         delivery = DeliveryPolicy(
             timeout=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_TIMEOUT", 10)),
             concurrency=max(1, int(_float(env, "SMSGATE_WEBHOOK_CONCURRENCY", 64))),
-            per_webhook=max(1, int(_float(env, "SMSGATE_WEBHOOK_PER_URL", 8))),
+            per_webhook=max(1, int(_float(env, "SMSGATE_WEBHOOK_PER_URL", 32))),
             retry=RetryPlan(
                 first=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_BACKOFF", 10)),
                 longest=timedelta(seconds=_float(env, "SMSGATE_WEBHOOK_LONGEST_BACKOFF", 3600)),

@@ -35,7 +35,7 @@ MAX_WEBHOOKS = 100  # per account
 class DeliveryPolicy:
     timeout: timedelta = timedelta(seconds=10)  # one attempt, connect to last byte
     concurrency: int = 64  # attempts in flight on one node
-    per_webhook: int = 8  # of which to one webhook (a slow receiver cannot take every slot)
+    per_webhook: int = 32  # of which to one webhook (a slow receiver cannot take every slot)
     retry: RetryPlan = RetryPlan()
     poll: float = 0.25  # seconds between looks for work when nothing wakes the deliverer
 

@@ -27,7 +27,7 @@ from smsgate.webhooks import sign
 
 log = logging.getLogger(__name__)
 
-ROUND_EVERY = 0.1  # seconds between rounds: answers and events of that moment share one write
+ROUND_EVERY = 0.05  # seconds between rounds: answers and events of that moment share one write
 
 
 def client(*, concurrency: int, timeout: float) -> httpx.AsyncClient:
