@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
@@ -299,10 +300,20 @@ def asgi(
 
     @api.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
+        """ok, or 503 with the reason while the store cannot write (it recovers by itself)."""
         from sqlalchemy import text
 
         async with app.db.read() as connection:
             await connection.execute(text("SELECT 1"))
+        failure = app.db.health.failure
+        if failure is not None:
+            body = {"status": "unavailable", "reason": failure.cause}
+            return Response(
+                orjson.dumps(body),
+                status_code=503,
+                media_type="application/json",
+                headers={"Retry-After": "5"},
+            )
         return Response('{"status":"ok"}', media_type="application/json")
 
     @api.get("/metrics", tags=["operations"])

@@ -251,6 +251,11 @@ class Runner:
             try:
                 await call()
                 return
+            except errors.Unavailable:  # the store cannot write now (it logs why): wait, retry
+                if self._deadline is not None and time.monotonic() >= self._deadline:
+                    log.error("%s not stored before the gateway stopped: lost", what)
+                    return
+                await backoff.wait()
             except errors.GatewayError:  # refused for what it is: it never will be stored
                 log.exception("%s refused by the gateway; dropped", what)
                 return

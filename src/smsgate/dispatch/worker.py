@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from smsgate.core import errors
+
 log = logging.getLogger(__name__)
 
 
@@ -44,6 +46,8 @@ class Worker:
                 await self.sweep()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a sweep that failed (database restarting, say) is tried again
+            except errors.Unavailable:  # the store logs its cause once a minute; tried again
+                pass
+            except Exception:  # a sweep that failed unexpectedly is tried again
                 log.exception("dispatch sweep failed")
             await asyncio.sleep(self._interval)

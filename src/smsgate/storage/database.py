@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from smsgate.core import errors
+from smsgate.storage import health
 from smsgate.storage.outbox import Outbox
 
 
@@ -49,6 +51,7 @@ class Database:
         self.dialect = make_url(self.url).get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self._lock = asyncio.Lock()
+        self.health = health.Health()  # the last write failure, for /healthz
         self.outbox = Outbox(is_sqlite=self.is_sqlite)  # events written with their change
         if self.is_sqlite:
             self._ensure_directory()
@@ -96,18 +99,40 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction; committed when the block ends without an exception."""
-        if self.is_sqlite:
-            async with self._lock, self.writer.begin() as connection:
-                yield connection
-        else:
-            async with self.writer.begin() as connection:
-                yield connection
+        """One transaction; committed when the block ends without an exception. A store that
+        cannot write now (disk full, read-only, locked, server away) raises errors.Unavailable."""
+        try:
+            if self.is_sqlite:
+                async with self._lock, self.writer.begin() as connection:
+                    yield connection
+            else:
+                async with self.writer.begin() as connection:
+                    yield connection
+        except Exception as exc:
+            unavailable = self._unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+        self.health.succeeded()
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.reader.connect() as connection:
-            yield connection
+        try:
+            async with self.reader.connect() as connection:
+                yield connection
+        except Exception as exc:
+            unavailable = self._unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+
+    def _unavailable(self, exc: Exception) -> errors.Unavailable | None:
+        """errors.Unavailable for a store that cannot do it now (None: another error)."""
+        cause = health.unwritable_cause(exc)
+        if cause is None or isinstance(exc, errors.GatewayError):
+            return None
+        self.health.failed(cause)
+        return errors.Unavailable(f"the gateway cannot store this right now: {cause}; try again")
 
     async def close(self) -> None:
         await self.writer.dispose()
