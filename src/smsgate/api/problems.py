@@ -51,7 +51,7 @@ def problem(status: int, title: str, detail: str, kind: str, **extra: Any) -> JS
         "detail": detail,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "5"}}.get(status)
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
