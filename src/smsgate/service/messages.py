@@ -99,6 +99,7 @@ class Messages:
         refused: builtins.list[Refused] = []
         for index, request in enumerate(requests):
             try:
+                _check_devices(request.devices, devices)  # the ones it named (a sender's: checked)
                 if request.sender is not None:
                     sender = senders[request.sender]
                     if isinstance(sender, errors.GatewayError):
@@ -191,7 +192,6 @@ class Messages:
         prices: PriceList,
         sender_name: str = "",
     ) -> builtins.list[NewMessage]:
-        _check_devices(request.devices, devices)
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
         if len(request.to) > MAX_RECIPIENTS:
