@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Final
@@ -45,6 +46,7 @@ def recipients(value: str | None) -> tuple[str, ...]:
     return tuple(_international(p) for p in found)
 
 
+@functools.lru_cache(maxsize=4096)
 def _international(number: str) -> str:
     """`12812345678` as the vendor's clients write numbers: international without the `+`."""
     digits = number.lstrip("+")
