@@ -297,3 +297,39 @@ async def test_waiting_devices_are_woken_least_recently_served_first(app, gw, ba
     assert [m.id for m in waits[1].result()] == [message_id]  # the idle one took it
     [extra] = await send(gw, account)  # the busy one is still waiting: it takes the next one
     assert [m.id for m in await waits[0]] == [extra]
+
+
+async def test_a_message_group_is_leased_whole_to_one_device(app, gw) -> None:
+    account = await owner(gw)
+    a, b = await phone(gw, account, "a"), await phone(gw, account, "b")
+    [first] = await send(gw, account, "+79209998877")
+    group = await send(gw, account, *numbers(3), together=True)
+    [last] = await send(gw, account, "+79209998878")
+    got = await lease(app, a, limit=2)  # the group does not fit beside the first: it waits
+    assert [m.id for m in got] == [first, last]
+    got = await lease(app, b, limit=1)  # alone, a group passes the pull's limit: whole, or none
+    assert [m.id for m in got] == group and {m.group_id for m in got} == {group[0]}
+    assert {m.device_id for m in got} == {b}
+    assert await lease(app, a) == []
+
+
+async def test_a_group_goes_out_whole_through_a_paced_device_on_one_sim(app, gw) -> None:
+    account = await owner(gw)
+    device = await phone(
+        gw,
+        account,
+        limits=Limits(pace=timedelta(seconds=60)),
+        sims=(Sim(slot=1), Sim(slot=2)),
+    )
+    group = await send(gw, account, *numbers(3), together=True)
+    got = await lease(app, device)
+    assert [m.id for m in got] == group and len({m.sim_used for m in got}) == 1
+
+
+async def test_a_group_never_passes_the_quota(app, gw) -> None:
+    account = await owner(gw)
+    device = await phone(gw, account, limits=Limits(quota=2, period=Period.DAY))
+    await send(gw, account, *numbers(3), together=True)
+    assert await lease(app, device) == []
+    [lone] = await send(gw, account, "+79209998877")
+    assert [m.id for m in await lease(app, device)] == [lone]

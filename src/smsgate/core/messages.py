@@ -137,6 +137,9 @@ class NewMessage:
     mark: tuple[str, datetime, datetime] | None = None  # a send's Once mark (core/limits.py)
     campaign_id: int | None = None  # the campaign (newsletter) it was expanded from
     sender_name: str = ""  # the sender name the client asked for ("" = the device's own)
+    # in a message group (see Message.group_id): how many places before this one, in the same
+    # insert, the group's first message is (0: this one leads it); None: not grouped
+    group_offset: int | None = None
 
     @property
     def state(self) -> State:
@@ -186,6 +189,9 @@ class Message:
     sender: str | None = None  # the two-way number it is sent from, if one
     campaign_id: int | None = None  # the campaign (newsletter) it was expanded from
     sender_name: str = ""
+    # messages of one group (the recipients of one request sent `together`) are leased together,
+    # to one device; the group's id is the id of its first message
+    group_id: int | None = None
 
     @property
     def is_final(self) -> bool:

@@ -23,3 +23,4 @@ class SendRequest:
     once: Once | None = None  # refuse the same send again within a window (errors.TooManyRequests)
     sender: str | None = None  # a two-way number of the account: sent through its SIM
     sender_name: str | None = None  # a sender name of the account (gateway.senders)
+    together: bool = False  # one message group: all its recipients leave through one device

@@ -206,7 +206,7 @@ class Messages:
             raise errors.InvalidInput("a reference has at most 100 characters")
         news = []
         mark = request.once.mark(now) if request.once is not None else None
-        for raw in dict.fromkeys(request.to):
+        for index, raw in enumerate(dict.fromkeys(request.to)):
             priced = self._billing.price(prices, raw, encoded.segments)
             info = priced.info
             news.append(
@@ -233,6 +233,7 @@ class Messages:
                     cost=priced.cost,
                     mark=mark,
                     sender_name=sender_name,
+                    group_offset=index if request.together else None,
                 )
             )
         return news

@@ -46,6 +46,7 @@ COLUMNS = (
     "sender",
     "campaign_id",
     "sender_name",
+    "group_id",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -75,7 +76,15 @@ def _memo(convert: Any) -> Any:
     return cached
 
 
-def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
+def group_ids(ids: Sequence[int], news: Sequence[NewMessage]) -> list[int | None]:
+    """Each grouped message's group id: the id of its group's first message (same insert)."""
+    return [
+        None if n.group_offset is None else ids[index - n.group_offset]
+        for index, n in enumerate(news)
+    ]
+
+
+def _row(message_id: int, new: NewMessage, time: Any, group_id: int | None) -> tuple[Any, ...]:
     queued = new.state is State.QUEUED
     return (
         message_id,
@@ -105,6 +114,7 @@ def _row(message_id: int, new: NewMessage, time: Any) -> tuple[Any, ...]:
         new.sender,
         new.campaign_id,
         new.sender_name,
+        group_id,
     )
 
 
@@ -120,7 +130,8 @@ async def insert(
         ids = list(range(first, first + len(news)))
         time = _memo(sqlite_time)
         await raw.executemany(
-            _SQLITE_INSERT, [_row(i, n, time) for i, n in zip(ids, news, strict=True)]
+            _SQLITE_INSERT,
+            [_row(i, n, time, g) for i, n, g in zip(ids, news, group_ids(ids, news), strict=True)],
         )
         return ids
     found = await raw.fetch(
@@ -129,6 +140,7 @@ async def insert(
     )
     ids = [r[0] for r in found]
     time = _memo(pg_time)
-    records = [_row(i, n, time) for i, n in zip(ids, news, strict=True)]
+    groups = group_ids(ids, news)
+    records = [_row(i, n, time, g) for i, n, g in zip(ids, news, groups, strict=True)]
     await raw.copy_records_to_table("messages", records=records, columns=list(COLUMNS))
     return ids

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +26,8 @@ from smsgate.core.routing import WHOLE_DEVICE, Usage
 from smsgate.storage import rows
 from smsgate.storage.sql import device_recipients, device_usage, devices
 from smsgate.storage.sql import messages as t
+
+MAX_GROUP = 10_000  # a message group is at most one request's recipients
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,8 +73,19 @@ class Leaser:
         capacity = min(
             limit, room if room is not None else limit, 1 if one_at_a_time and not paced else limit
         )
-        candidates = await self._candidates(connection, device, capacity, now, urgent_only=paced)
-        chosen = self._choose(device, candidates, usage, capacity, now)
+        whole_room = room if room is not None else MAX_GROUP
+        chosen: list[tuple[int, str, int | None]] = []
+        seen: list[int] = []
+        for _ in range(3):  # a group that does not fit leaves room: look a little further
+            candidates = await self._candidates(
+                connection, device, capacity, now, urgent_only=paced, besides=seen
+            )
+            units = await self._units(connection, device, candidates, now, urgent_only=paced)
+            seen.extend(c.id for c in candidates)
+            seen.extend(m.id for unit in units for m in unit)
+            self._choose(device, units, usage, capacity, whole_room, now, chosen)
+            if len(chosen) >= capacity or not any(c.group_id for c in candidates):
+                break
         if not chosen:
             return []
         leased = await self._mark(connection, device, chosen, now, until)
@@ -138,7 +151,26 @@ class Leaser:
         now: datetime,
         *,
         urgent_only: bool,
+        besides: Sequence[int] = (),
     ) -> list[Any]:
+        conditions = self._eligible(device, now, urgent_only=urgent_only)
+        if besides:
+            conditions.append(t.c.id.not_in(besides))
+        picky = bool(device.sims) or device.limits.quota_recipients is not None
+        statement = (
+            select(t.c.id, t.c.to, t.c.sim_slot, t.c.group_id)
+            .where(*conditions)
+            .order_by(t.c.priority.desc(), t.c.id)
+            .limit(capacity * 4 if picky else capacity)
+        )
+        if not self._is_sqlite:
+            statement = statement.with_for_update(skip_locked=True)
+        return list((await connection.execute(statement)).all())
+
+    def _eligible(
+        self, device: Device, now: datetime, *, urgent_only: bool
+    ) -> list[ColumnElement[bool]]:
+        """What makes a queued message one this device may take now."""
         mine = f"%,{device.id},%"
         retry_ok = now - self._rules.retry_elsewhere_for
         conditions = [
@@ -161,45 +193,84 @@ class Leaser:
         ]
         if urgent_only:
             conditions.append(t.c.priority >= Priority.URGENT)
-        picky = bool(device.sims) or device.limits.quota_recipients is not None
-        statement = (
-            select(t.c.id, t.c.to, t.c.sim_slot)
-            .where(*conditions)
-            .order_by(t.c.priority.desc(), t.c.id)
-            .limit(capacity * 4 if picky else capacity)
-        )
-        if not self._is_sqlite:
-            statement = statement.with_for_update(skip_locked=True)
-        return list((await connection.execute(statement)).all())
+        return conditions
+
+    async def _units(
+        self,
+        connection: AsyncConnection,
+        device: Device,
+        candidates: list[Any],
+        now: datetime,
+        *,
+        urgent_only: bool,
+    ) -> list[list[Any]]:
+        """The candidates as units that are leased whole: a lone message, or every member of its
+        message group this device may take (a group some of whose members another node holds
+        locked right now is left for later: one device gets all of it, never a part)."""
+        groups = sorted({c.group_id for c in candidates if c.group_id is not None})
+        members: dict[int, list[Any]] = {}
+        if groups:
+            conditions = [*self._eligible(device, now, urgent_only=urgent_only)]
+            conditions.append(t.c.group_id.in_(groups))
+            statement = (
+                select(t.c.id, t.c.to, t.c.sim_slot, t.c.group_id)
+                .where(*conditions)
+                .order_by(t.c.id)
+            )
+            if not self._is_sqlite:
+                statement = statement.with_for_update(skip_locked=True)
+            for row in (await connection.execute(statement)).all():
+                members.setdefault(row.group_id, []).append(row)
+            if not self._is_sqlite:
+                counted = (
+                    select(t.c.group_id, func.count()).where(*conditions).group_by(t.c.group_id)
+                )
+                for group_id, count in (await connection.execute(counted)).all():
+                    if len(members.get(group_id, ())) != count:
+                        members.pop(group_id, None)
+        units: list[list[Any]] = []
+        for candidate in candidates:
+            if candidate.group_id is None:
+                units.append([candidate])
+            elif candidate.group_id in members:
+                units.append(members.pop(candidate.group_id))
+        return units
 
     def _choose(
         self,
         device: Device,
-        candidates: Sequence[Any],
+        units: Sequence[list[Any]],
         usage: dict[int, Usage],
         capacity: int,
+        whole_room: int,
         now: datetime,
-    ) -> list[tuple[int, str, int | None]]:
+        chosen: list[tuple[int, str, int | None]],
+    ) -> None:
+        """Adds to `chosen`. A message group is taken whole on one SIM, or not at all; alone it may
+        pass the pull's limit and the pace's one-at-a-time (a device that takes a group paces its
+        own sends), never the quota's room."""
         whole = usage[WHOLE_DEVICE]
-        chosen: list[tuple[int, str, int | None]] = []
-        for message_id, phone, requested in candidates:
+        for unit in units:
             if len(chosen) >= capacity:
                 break
-            if not whole.takes_recipient(device.limits, phone):
+            fits = len(chosen) + len(unit) <= capacity or (not chosen and len(unit) <= whole_room)
+            if not fits or not all(whole.takes_recipient(device.limits, m.to) for m in unit):
                 continue
-            sim = routing.choose_sim(device, requested, usage, now, phone)
+            lead = unit[0]
+            sim = routing.choose_sim(device, lead.sim_slot, usage, now, lead.to)
             if sim is False:
                 continue
             slot = sim if isinstance(sim, int) else None
-            chosen.append((message_id, phone, slot))
-            self._use(whole, phone)
+            for member in unit:
+                chosen.append((member.id, member.to, slot))
+                self._use(whole, member.to)
+                if slot is not None and slot in usage:
+                    self._use(usage[slot], member.to)
             if slot is not None and slot in usage:
                 sim_limits = next((s.limits for s in device.sims if s.slot == slot), None)
-                self._use(usage[slot], phone)
                 usage[slot].next_send_at = (
                     routing.next_pace(sim_limits, now, self._rng) if sim_limits else None
                 )
-        return chosen
 
     @staticmethod
     def _use(usage: Usage, phone: str) -> None:

@@ -123,7 +123,8 @@ class MessageStore:
         await limits.mark(connection, news)  # a repeated send: TooManyRequests, nothing written
         await billing.debit(connection, news, news[0].created_at)  # NotEnoughMoney: nothing written
         ids = await bulk.insert(connection, news, is_sqlite=self._db.is_sqlite)
-        stored = [rows.stored(n, i) for n, i in zip(news, ids, strict=True)]
+        groups = bulk.group_ids(ids, news)
+        stored = [rows.stored(n, i, g) for n, i, g in zip(news, ids, groups, strict=True)]
         await self._db.outbox.record(
             connection,
             (

@@ -60,10 +60,11 @@ def message(row: Row) -> Message:
         sender=row["sender"],
         campaign_id=row["campaign_id"],
         sender_name=row["sender_name"],
+        group_id=row["group_id"],
     )
 
 
-def stored(new: NewMessage, message_id: int) -> Message:
+def stored(new: NewMessage, message_id: int, group_id: int | None = None) -> Message:
     state = new.state
     return Message(
         id=message_id,
@@ -92,6 +93,7 @@ def stored(new: NewMessage, message_id: int) -> Message:
         sender=new.sender,
         campaign_id=new.campaign_id,
         sender_name=new.sender_name,
+        group_id=group_id,
     )
 
 

@@ -200,6 +200,7 @@ messages = Table(
     Column("sender", String(20)),  # a two-way number of the account it is sent from (E.164)
     Column("campaign_id", Id),  # the campaign it was expanded from
     Column("sender_name", String(64), nullable=False, server_default=""),  # the name asked for
+    Column("group_id", Id),  # leased together, to one device: the id of the group's first message
     # the listings every door offers: by account + time, id, phone, device, status
     Index(
         "ix_messages_account_created", "account_id", "created_at", "id"
@@ -521,6 +522,30 @@ campaigns = Table(
         sqlite_where=text("state IN ('scheduled', 'expanding')"),
         postgresql_where=text("state IN ('scheduled', 'expanding')"),
     ),
+)
+
+# a message group's members (leased together, see leases.py)
+Index(
+    "ix_messages_group",
+    messages.c.group_id,
+    sqlite_where=text("group_id IS NOT NULL"),
+    postgresql_where=text("group_id IS NOT NULL"),
+)
+
+# the ids of the app's client API messages, one per account: each is one message group whose
+# members carry it as their reference (registered before the group is stored)
+app_messages = Table(
+    "app_messages",
+    metadata,
+    Column(
+        "account_id",
+        Id,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("external_id", String(36), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # the app's client API finds a message by the id its client gave (kept as the reference)

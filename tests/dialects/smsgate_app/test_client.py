@@ -54,16 +54,23 @@ async def test_send_get_list_through_a_phone(
         assert accepted.id == "order-77-otp" and accepted.state is ProcessState.Pending
         assert [r.phone_number for r in accepted.recipients] == ["+79201234567", "+79201234568"]
         await phone.next_event("MessageEnqueued")
-        pulled = await phone.pull()
-        assert sorted(p["phoneNumbers"][0] for p in pulled) == ["+79201234567", "+79201234568"]
-        first, second = sorted(pulled, key=lambda p: p["phoneNumbers"][0])
-        await phone.send_through(first["id"], "Delivered")
-        await phone.send_through(
-            second["id"], "Failed", "Send result: RESULT_ERROR_RADIO_OFF_X"
-        )  # not transient-looking
+        [pulled] = await phone.pull()  # one message: the client's id, both numbers
+        assert pulled["id"] == accepted.id
+        assert pulled["phoneNumbers"] == ["+79201234567", "+79201234568"]
+        local = phone.local[accepted.id]
+        await phone.set_state(local, "Processed")
+        assert (await sms.get_state(accepted.id)).state is ProcessState.Processed
+        await phone.set_state(local, "Sent", only="+79201234567")
+        await phone.set_state(local, "Delivered", only="+79201234567")
+        await phone.set_state(
+            local, "Failed", only="+79201234568", error="Can't send message: SIM 2 not found"
+        )
         done = await state_of(sms, "order-77-otp", ProcessState.Sent)
         states = {r.phone_number: r.state for r in done.recipients}
-        assert states["+79201234567"] is ProcessState.Delivered
+        assert states == {
+            "+79201234567": ProcessState.Delivered,
+            "+79201234568": ProcessState.Failed,
+        }
         assert done.device_id == phone.id and done.states and "Delivered" in done.states
         assert done.created_at is not None
         listed = await sms.get_messages(
@@ -83,6 +90,48 @@ async def test_send_get_list_through_a_phone(
         assert unknown.value.response == {"message": "message no-such-id not found", "code": 404}
 
 
+async def test_a_message_without_an_id_cancelled_on_a_pulling_phone(
+    server: Server, tenant: Tenant, phones: Callable[..., Phone]
+) -> None:
+    phone = phones()  # no event stream: it only pulls
+    await phone.register(private_token=tenant.key)
+    await phone.sync_webhooks()
+    await phone.sync_settings()
+    numbers = ["+79201234567", "+79201234568"]
+    async with api(server, tenant) as sms:
+        delivered = await sms.send(
+            domain.Message(phone_numbers=numbers, text_message=domain.TextMessage(text="a"))
+        )
+        assert delivered.id  # made at acceptance
+        [pulled] = await phone.pull()
+        assert (pulled["id"], pulled["phoneNumbers"]) == (delivered.id, numbers)
+        for number in numbers:  # the status webhooks the phone posts carry the client's id
+            for event, field in (("sms:sent", "sentAt"), ("sms:delivered", "deliveredAt")):
+                answer = await phone.post_hook(
+                    event,
+                    {
+                        "messageId": delivered.id,
+                        "phoneNumber": number,
+                        field: "2026-01-01T00:00:00.000Z",
+                    },
+                )
+                assert answer.status_code == 200 and answer.json()["applied"] is True
+        assert (await sms.get_state(delivered.id)).state is ProcessState.Delivered
+
+        cancelled = await sms.send(
+            domain.Message(phone_numbers=numbers, text_message=domain.TextMessage(text="b"))
+        )
+        [pulled] = await phone.pull()
+        assert pulled["id"] == cancelled.id
+        await phone.send_state(phone.local[cancelled.id])  # Pending, on a later sighting
+        await sms.cancel_message(cancelled.id)
+        assert (await sms.get_state(cancelled.id)).state is ProcessState.Cancelling
+        assert await phone.pull() == []  # listed as Cancelling: the phone drops it, says so
+        found = await sms.get_state(cancelled.id)
+        assert found.state is ProcessState.Cancelled
+        assert {r.state for r in found.recipients} == {ProcessState.Cancelled}
+
+
 async def test_cancel_reaches_the_phone_and_the_client_sees_cancelled(
     server: Server, tenant: Tenant, phones: Callable[..., Phone]
 ) -> None:
@@ -99,7 +148,7 @@ async def test_cancel_reaches_the_phone_and_the_client_sees_cancelled(
         await sms.cancel_message(accepted.id)
         assert (await sms.get_state(accepted.id)).state is ProcessState.Cancelling
         event = await phone.next_event("MessageCancelled")
-        assert event.data == {"messageId": pulled["id"]}
+        assert event.data == {"messageId": pulled["id"]} and pulled["id"] == accepted.id
         await phone.set_state(phone.local[pulled["id"]], "Cancelled")
         assert (await sms.get_state(accepted.id)).state is ProcessState.Cancelled
         with pytest.raises(errors.APIError) as late:

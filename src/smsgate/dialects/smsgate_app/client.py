@@ -1,8 +1,10 @@
 """/api/3rdparty/v1: the SMSGate app's client API, so its SDKs work by changing their base URL.
 
 Auth: `Basic email:password` of the smsgate account, or `Bearer <API key>`. One app message with N
-`phoneNumbers` is N smsgate messages under one id: the client's `id` (kept as their reference), or
-the smsgate id of a message sent without one. Phones' logs stay on the phones (501), and smsgate
+`phoneNumbers` is one smsgate message group of N messages (one per recipient) under one id: the
+client's `id`, or one made at acceptance; the phone pulls it as one message with that id and every
+answer, event, state and webhook speaks it. A message sent through another door is known here by its
+smsgate id. Phones' logs stay on the phones (501), and smsgate
 issues no JWTs (501): an API key is the bearer token.
 """
 
@@ -160,6 +162,14 @@ def message_state(
     return out
 
 
+def _key(m: Message) -> str:
+    """The client API's id of a message: its group's (the client's id), else, from before groups,
+    its reference; a message of another door, its own id."""
+    if m.group_id is not None:
+        return wire.phone_id(m)
+    return m.reference or str(m.id)
+
+
 async def _members(request: Request, key: str, account: Account) -> list[Message]:
     service = service_of(request)
     found = await service.find_by_reference(key, account=account)
@@ -168,7 +178,7 @@ async def _members(request: Request, key: str, account: Account) -> list[Message
             message = await service.gateway.messages.get(int(key), account=account)
         except errors.NotFound:
             message = None
-        if message is not None and message.reference is None:
+        if message is not None and wire.phone_id(message) == key:
             found = [message]
     if not found:
         raise errors.NotFound(f"message {key} not found")
@@ -219,13 +229,11 @@ async def send(
         raise errors.InvalidInput("give ttl or validUntil, not both")
     service = service_of(request)
     key = body.id or secrets.token_urlsafe(15)
-    if await service.find_by_reference(key, account=account):
-        raise errors.Conflict(f"a message with id {key} exists already")
     device = _device_id(body.deviceId)
     devices = (device,) if device is not None else ()
     if not devices and deviceActiveWithin > 0:
         devices = await _active_devices(request, account, deviceActiveWithin)
-    sent = await service.gateway.messages.send(
+    sent = await service.send(
         SendRequest(
             to=tuple(body.phoneNumbers),
             text=text_,
@@ -235,8 +243,8 @@ async def send(
             send_at=body.scheduleAt,
             valid_until=body.validUntil,
             valid_for=timedelta(seconds=body.ttl) if body.ttl else None,
-            reference=key,
         ),
+        key,
         account=account,
     )
     answer_ = schemas.json(message_state(key, sent, set()), 202)
@@ -274,7 +282,7 @@ async def list_messages(
     while True:
         page = await service.gateway.messages.list(f, account=account)
         for m in page.items:
-            groups.setdefault(m.reference or str(m.id), []).append(m)
+            groups.setdefault(_key(m), []).append(m)
         scanned += len(page.items)
         if page.next_before_id is None or len(groups) > offset + limit or scanned >= 20_000:
             break
@@ -283,7 +291,7 @@ async def list_messages(
     for key in list(groups)[offset : offset + limit]:
         members = (
             groups[key]
-            if not groups[key][0].reference
+            if groups[key][0].group_id is None and groups[key][0].reference is None
             else await service.find_by_reference(key, account=account)
         )
         out.append(

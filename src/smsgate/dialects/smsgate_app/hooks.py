@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from smsgate.api import schemas
 from smsgate.core import errors
 from smsgate.core.devices import Device, Heartbeat
-from smsgate.core.messages import Report, State
+from smsgate.core.messages import Message, Report, State
 from smsgate.dialects.smsgate_app import wire
 from smsgate.dialects.smsgate_app.mobile import PREFIX, clamp, sims_of
 from smsgate.dialects.smsgate_app.service import service_of
@@ -105,14 +105,12 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
         )
         return {"duplicate": True} if stored is None else {"ids": [i.id for i in stored]}
     if event == "sms:cancelled":
-        message_id = str(payload.get("messageId") or "")
         at = wire.parse_time(payload.get("cancelledAt"))
-        done = (
-            await service.confirm_cancel(device, int(message_id), at=at)
-            if message_id.isdigit()
-            else None
-        )
-        return {"applied": done is not None}
+        done = [
+            await service.confirm_cancel(device, m.id, at=at)
+            for m in await _members(request, device, payload)
+        ]
+        return {"applied": any(d is not None for d in done)}
     if event in STATUS_EVENTS:
         return await _status(request, device, event, payload)
     if event == "system:ping":
@@ -130,27 +128,40 @@ async def _take(request: Request, device: Device, envelope: dict[str, Any]) -> d
     return {"ignored": event} if event not in ("system:ping", "app:started") else {}
 
 
+async def _members(request: Request, device: Device, payload: dict[str, Any]) -> list[Message]:
+    """The messages a status webhook is about: the recipient it names in the app message it names
+    (every recipient of it when it names none)."""
+    phone_id = str(payload.get("messageId") or "")
+    members = await service_of(request).on_device(device, phone_id) if phone_id else []
+    number = payload.get("phoneNumber") or payload.get("recipient")
+    if isinstance(number, str) and number.strip() and len(members) > 1:
+        wanted = number.strip().lstrip("+")
+        members = [m for m in members if m.to.lstrip("+") == wanted]
+    return members
+
+
 async def _status(
     request: Request, device: Device, event: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
     service = service_of(request)
-    message_id = str(payload.get("messageId") or "")
-    if not message_id.isdigit():
-        raise errors.NotFound(f"no message {message_id!r} was given to this device")
+    members = await _members(request, device, payload)
+    if not members:
+        raise errors.NotFound(
+            f"no message {payload.get('messageId')!r} to that recipient was given to this device"
+        )
     state, field = STATUS_EVENTS[event]
     reason = wire.reason_of(payload.get("reason")) if state is State.FAILED else None
     if state is State.FAILED and reason is not None and reason.value == "rejected":
         state = State.UNDELIVERED
-    report = Report(
-        message_id=int(message_id),
-        state=state,
-        reason=reason,
-        at=wire.parse_time(payload.get(field)),
-    )
-    result = (await service.gateway.dispatch.report(device, clamp([report], service)))[0]
-    if result.state is None:
-        raise errors.NotFound(f"no message {message_id} was given to this device")
-    return {"applied": result.applied, "state": result.state.value}
+    at = wire.parse_time(payload.get(field))
+    reports = [Report(message_id=m.id, state=state, reason=reason, at=at) for m in members]
+    results = await service.gateway.dispatch.report(device, clamp(reports, service))
+    applied = [r for r in results if r.applied]
+    final = (applied or results)[0]
+    return {
+        "applied": bool(applied),
+        "state": final.state.value if final.state is not None else None,
+    }
 
 
 def _health(health: Any) -> Heartbeat:

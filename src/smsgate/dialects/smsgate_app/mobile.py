@@ -33,7 +33,7 @@ from smsgate.api import auth, schemas
 from smsgate.core import errors
 from smsgate.core.accounts import Account
 from smsgate.core.devices import Device, Heartbeat, Sim
-from smsgate.core.messages import Report, ReportResult, State
+from smsgate.core.messages import Message, Reason, Report, ReportResult, State
 from smsgate.dialects.smsgate_app import wire
 from smsgate.dialects.smsgate_app.service import AppService, service_of
 
@@ -217,19 +217,23 @@ async def pull(
     device = await _seen(request, device)
     held = await service_of(request).pull_held(device, limit=PULL_LIMIT)
     can_cancel = wire.knows(device, wire.CANCELLING)
-    work = [
-        (m, c) for m, c in held if can_cancel or not c
-    ]  # an older app would *send* a Cancelling one
+    work: dict[str, tuple[list[Message], bool]] = {}  # one entry per app message, by its id
+    for m, cancel in held:
+        members, asked = work.setdefault(wire.phone_id(m), ([], False))
+        members.append(m)
+        work[wire.phone_id(m)] = (members, asked or cancel)
+    # an older app would *send* a Cancelling one
+    pulled = [(ms, c) for ms, c in work.values() if can_cancel or not c]
     fifo = order == "fifo"
-    work.sort(
+    pulled.sort(
         key=lambda mc: (
-            mc[0].send_at is not None,
-            mc[0].send_at or mc[0].created_at,
-            -mc[0].priority,
-            mc[0].id if fifo else -mc[0].id,
+            mc[0][0].send_at is not None,
+            mc[0][0].send_at or mc[0][0].created_at,
+            -mc[0][0].priority,
+            mc[0][0].id if fifo else -mc[0][0].id,
         )
     )
-    return _json([wire.mobile_message(m, device, cancelling=c) for m, c in work])
+    return _json([wire.mobile_message(ms, device, cancelling=c) for ms, c in pulled])
 
 
 def _reports(message_id: int, to: str, item: MessagePatchIn) -> list[Report]:
@@ -240,7 +244,12 @@ def _reports(message_id: int, to: str, item: MessagePatchIn) -> list[Report]:
     state = recipient.state if recipient is not None else item.state
     times = {k: wire.parse_time(v) for k, v in item.states.items()}
     chain: list[Report] = []
-    sent = state in ("Sent", "Delivered") or (state == "Failed" and "Sent" in times)
+    error = recipient.error if recipient is not None else None
+    if len(item.recipients) > 1:  # the history is the message's: "Sent" may be another recipient's
+        failed_late = wire.reason_of(error) is Reason.REJECTED
+    else:
+        failed_late = "Sent" in times
+    sent = state in ("Sent", "Delivered") or (state == "Failed" and failed_late)
     if state == "Processed" or (state in ("Sent", "Delivered", "Failed") and "Processed" in times):
         chain.append(Report(message_id=message_id, state=State.TAKEN, at=times.get("Processed")))
     if sent:
@@ -250,7 +259,7 @@ def _reports(message_id: int, to: str, item: MessagePatchIn) -> list[Report]:
             Report(message_id=message_id, state=State.DELIVERED, at=times.get("Delivered"))
         )
     elif state == "Failed":
-        reason = wire.reason_of(recipient.error if recipient is not None else None)
+        reason = wire.reason_of(error)
         chain.append(
             Report(
                 message_id=message_id,
@@ -282,23 +291,19 @@ async def apply_states(
     unknown: list[str] = []
     acks: list[int] = []
     reports: list[Report] = []
-    account = await service.gateway.accounts.get(device.account_id)
     for item in items:
-        message_id = int(item.id) if item.id.isdigit() else None
-        message = None
-        if message_id is not None:
-            with contextlib.suppress(errors.NotFound):
-                message = await service.gateway.messages.get(message_id, account=account)
-        if message is None or message.device_id != device.id:
+        members = await service.on_device(device, item.id)
+        if not members:
             unknown.append(item.id)
             continue
-        acks.append(message.id)  # whatever its state, the phone has it
-        if _cancelled(message.to, item):
-            await service.confirm_cancel(
-                device, message.id, at=wire.parse_time(item.states.get("Cancelled"))
-            )
-            continue
-        reports.extend(_reports(message.id, message.to, item))
+        for message in members:
+            acks.append(message.id)  # whatever its state, the phone has it
+            if _cancelled(message.to, item):
+                await service.confirm_cancel(
+                    device, message.id, at=wire.parse_time(item.states.get("Cancelled"))
+                )
+                continue
+            reports.extend(_reports(message.id, message.to, item))
     await service.acknowledge(device, acks)
     if reports:
         results: list[ReportResult] = await service.gateway.dispatch.report(

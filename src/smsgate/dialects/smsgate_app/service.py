@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from smsgate.core.accounts import Account
 from smsgate.core.attempts import Attempts
 from smsgate.core.devices import Device, Heartbeat
 from smsgate.core.messages import Inbound, Message
+from smsgate.core.requests import SendRequest
+from smsgate.dialects.smsgate_app import wire
 from smsgate.dialects.smsgate_app.store import AppWebhook, Link, Links
 from smsgate.service import Gateway, Received
 
@@ -77,12 +80,18 @@ class AppService:
         await self._links.acknowledge(device.id, message_ids, now=self.gateway.now())
 
     async def ask_to_cancel(self, message_id: int, account: Account) -> Message | None:
-        """A leased message on a phone that can cancel: asks it (event stream, next pull); the phone's
-        report decides. None if no such phone holds it."""
-        message = await self._links.request_cancel(account.id, message_id, now=self.gateway.now())
-        if message is not None and message.device_id is not None:
+        """A leased message on a phone that can cancel: asks it (event stream, next pull), with
+        the rest of its app message; the phone's report decides. None if no such phone holds it."""
+        asked = await self._links.request_cancel(account.id, message_id, now=self.gateway.now())
+        if asked is None:
+            return None
+        message, news = asked
+        if news and message.device_id is not None:
             self.gateway.dispatch.push_event(
-                account.id, message.device_id, "MessageCancelled", {"messageId": str(message.id)}
+                account.id,
+                message.device_id,
+                "MessageCancelled",
+                {"messageId": wire.phone_id(message)},
             )
         return message
 
@@ -97,7 +106,27 @@ class AppService:
         return await self._links.confirm_cancel(device.id, message_id, at=min(at or now, now))
 
     async def find_by_reference(self, reference: str, *, account: Account) -> list[Message]:
+        """The members of the client message with this id (one per recipient), oldest first."""
         return await self._links.by_reference(account.id, reference)
+
+    async def on_device(self, device: Device, phone_id: str) -> list[Message]:
+        """The members of the message a phone names by the id it was given (empty: none of its)."""
+        return await self._links.on_device(device.account_id, device.id, phone_id)
+
+    # --- the client API's messages ----------------------------------------------------------------
+
+    async def send(self, request: SendRequest, key: str, *, account: Account) -> list[Message]:
+        """One app message: its recipients one message group under the client's id `key` (unique
+        in the account), leased together to one phone, which is told that id."""
+        if not await self._links.register_id(account.id, key, now=self.gateway.now()):
+            raise errors.Conflict(f"a message with id {key} exists already")
+        try:
+            return await self.gateway.messages.send(
+                replace(request, together=True, reference=key), account=account
+            )
+        except BaseException:
+            await self._links.unregister_id(account.id, key)
+            raise
 
     async def receive_once(
         self, device: Device, key: str, items: Sequence[Received]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from smsgate.core.messages import Inbound, Message, NewInbound, State
 from smsgate.storage import rows
 from smsgate.storage.database import Database
 from smsgate.storage.sql import (
+    app_messages,
     app_settings,
     app_webhooks,
     device_links,
@@ -39,6 +40,7 @@ from smsgate.storage.sql import (
 )
 
 RECEIPTS_KEPT = timedelta(days=14)  # the app retries a webhook ~14 times with back-off from 10 s
+ABANDONED = timedelta(minutes=5)  # a client id registered this long ago with no message is free
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,8 +209,10 @@ class Links:
 
     async def request_cancel(
         self, account_id: int, message_id: int, *, now: datetime
-    ) -> Message | None:
-        """Asks the linked phone holding a leased message to drop it; None if no such phone holds it."""
+    ) -> tuple[Message, bool] | None:
+        """Asks the linked phone holding a leased message to drop it, with the rest of its message
+        group there (the phone holds them as one message); None if no such phone holds it. The flag:
+        whether this is news (not asked before)."""
         statement = (
             select(messages)
             .join(device_links, device_links.c.device_id == messages.c.device_id)
@@ -222,15 +226,33 @@ class Links:
             row = (await connection.execute(statement)).mappings().first()
             if row is None:
                 return None
-            upsert = self._insert(holds).values(
-                message_id=message_id, device_id=row["device_id"], cancel_requested_at=now
+            ids = [message_id]
+            if row["group_id"] is not None:
+                together = select(messages.c.id).where(
+                    messages.c.group_id == row["group_id"],
+                    messages.c.device_id == row["device_id"],
+                    messages.c.state == State.LEASED.value,
+                )
+                ids = sorted(set(ids) | set((await connection.execute(together)).scalars()))
+            asked = select(holds.c.message_id).where(
+                holds.c.message_id.in_(ids), holds.c.cancel_requested_at.is_not(None)
             )
+            before = set((await connection.execute(asked)).scalars())
+            upsert = self._insert(holds)
             upsert = upsert.on_conflict_do_update(
                 index_elements=["message_id"],
-                set_={"cancel_requested_at": func.coalesce(holds.c.cancel_requested_at, now)},
+                set_={
+                    "cancel_requested_at": func.coalesce(
+                        holds.c.cancel_requested_at, upsert.excluded.cancel_requested_at
+                    )
+                },
             )
-            await connection.execute(upsert)
-        return rows.message(row)
+            values = [
+                {"message_id": i, "device_id": row["device_id"], "cancel_requested_at": now}
+                for i in ids
+            ]
+            await connection.execute(upsert, values)
+        return rows.message(row), len(before) < len(ids)
 
     async def confirm_cancel(
         self, device_id: int, message_id: int, *, at: datetime
@@ -266,14 +288,79 @@ class Links:
     async def by_reference(
         self, account_id: int, reference: str, *, limit: int = 1000
     ) -> list[Message]:
+        """The members of the client message with this id (the group carrying it as reference);
+        else, from before groups, the messages with that reference."""
+        m = messages.c
         statement = (
             select(messages)
-            .where(messages.c.account_id == account_id, messages.c.reference == reference)
-            .order_by(messages.c.id)
+            .where(m.account_id == account_id, m.reference == reference)
+            .order_by(m.group_id.is_(None), m.id)
             .limit(limit)
         )
         async with self._db.read() as connection:
+            found = [rows.message(r) for r in (await connection.execute(statement)).mappings()]
+        grouped = [g for g in found if g.group_id is not None]
+        return grouped or found
+
+    async def on_device(self, account_id: int, device_id: int, phone_id: str) -> list[Message]:
+        """What a phone means by a message id it was given: the members of that message on it."""
+        m = messages.c
+        mine = (m.account_id == account_id, m.device_id == device_id)
+        statement = (
+            select(messages)
+            .where(*mine, m.reference == phone_id, m.group_id.is_not(None))
+            .order_by(m.id)
+        )
+        async with self._db.read() as connection:
+            found = [rows.message(r) for r in (await connection.execute(statement)).mappings()]
+            if found or not phone_id.isdigit() or len(phone_id) > 18:
+                return found
+            number = int(phone_id)
+            statement = (
+                select(messages)
+                .where(
+                    *mine,
+                    or_(
+                        m.id == number,
+                        and_(m.group_id == number, m.reference.is_(None)),
+                    ),
+                )
+                .order_by(m.id)
+            )
             return [rows.message(r) for r in (await connection.execute(statement)).mappings()]
+
+    async def register_id(self, account_id: int, external_id: str, *, now: datetime) -> bool:
+        """Takes a client message id for the account; False if it is taken (a message has it, or
+        one is being accepted with it right now)."""
+        statement = self._insert(app_messages).values(
+            account_id=account_id, external_id=external_id, created_at=now
+        )
+        used = select(messages.c.id).where(
+            messages.c.account_id == account_id, messages.c.reference == external_id
+        )
+        async with self._db.write() as connection:
+            if (await connection.execute(statement.on_conflict_do_nothing())).rowcount == 1:
+                return True
+            if (await connection.execute(used.limit(1))).first() is not None:
+                return False
+            # registered, never stored (the acceptance failed, or the process died): free again
+            freed = (
+                update(app_messages)
+                .where(
+                    app_messages.c.account_id == account_id,
+                    app_messages.c.external_id == external_id,
+                    app_messages.c.created_at < now - ABANDONED,
+                )
+                .values(created_at=now)
+            )
+            return bool((await connection.execute(freed)).rowcount == 1)
+
+    async def unregister_id(self, account_id: int, external_id: str) -> None:
+        statement = delete(app_messages).where(
+            app_messages.c.account_id == account_id, app_messages.c.external_id == external_id
+        )
+        async with self._db.write() as connection:
+            await connection.execute(statement)
 
     # --- inbound, once ------------------------------------------------------------------------
 

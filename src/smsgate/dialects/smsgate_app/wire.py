@@ -179,11 +179,25 @@ def error_of(message: Message) -> str | None:
 # --- the message a phone pulls --------------------------------------------------------------------
 
 
-def mobile_message(m: Message, device: Device, *, cancelling: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": str(m.id), "message": m.text, "phoneNumbers": [m.to]}
+def phone_id(m: Message) -> str:
+    """The id a phone knows a message by: a message group's reference (the client API's id, unique
+    in the account) or, without one, the group's id; a lone message's own id."""
+    if m.group_id is not None:
+        return m.reference or str(m.group_id)
+    return str(m.id)
+
+
+def mobile_message(members: list[Message], device: Device, *, cancelling: bool) -> dict[str, Any]:
+    """One message as the phone pulls it: every recipient of its group (first member's settings)."""
+    m = members[0]
+    out: dict[str, Any] = {
+        "id": phone_id(m),
+        "message": m.text,
+        "phoneNumbers": [member.to for member in members],
+    }
     if knows(device, TEXT_MESSAGE):
         out["textMessage"] = {"text": m.text}
-    sim = m.sim_slot or getattr(m, "sim_used", None)
+    sim = m.sim_slot or m.sim_used
     if sim is not None:
         out["simNumber"] = sim
     out["withDeliveryReport"] = True
