@@ -4,7 +4,9 @@ cannot drift from what smsgate does.
 The server is `smsgate serve` started in a temporary directory, as `./scripts/serve` starts it
 (data in `./data`); the blocks run in that directory, in order, in one bash, with the README's
 host and port replaced by the server's, `KEY=sg_...` by the key of `data/first-start.txt`, and
-`.venv/bin/smsgate` by this environment's. curl fails on an error status. A block whose first
+`.venv/bin/smsgate` by this environment's, a second between blocks (as a person reads on: work
+that happens in the background, such as webhook fan-out, has begun). curl fails on an error
+status. A block whose first
 line says `# not run by tests/test_readme.py: <why>` is left out (the two setup commands and the
 benchmarks), in plain sight in the README itself.
 """
@@ -83,7 +85,7 @@ def script(url: str, key: str) -> str:
         body = body.replace("http://127.0.0.1:8080", url)
         body = re.sub(r"^KEY=sg_\.\.\..*$", f"KEY={key}", body, flags=re.MULTILINE)
         body = body.replace(".venv/bin/smsgate", str(smsgate))
-        parts += [f"echo '### the block at README.md line {line}'", body]
+        parts += [f"echo '### the block at README.md line {line}'", body, "sleep 1"]
     return "\n".join(parts) + "\n"
 
 
