@@ -63,3 +63,6 @@ def test_import_contacts_and_run_a_campaign_from_the_cli(owner: str, tmp_path: P
     assert "cancelled" in smsgate("campaigns", "show", campaign_id, "-a", owner)
     smsgate("campaigns", "resume", campaign_id, "-a", owner, ok=False)
     smsgate("campaigns", "create", "x", "--text", "hi", "-l", "nope", "-a", owner, ok=False)
+    # a token from another service (SmsGateway24's) kept as a key; twice is refused
+    assert "imported" in smsgate("keys", "import", "df427bfcf113c9a21c67718035076b5b", "-a", owner)
+    smsgate("keys", "import", "df427bfcf113c9a21c67718035076b5b", "-a", owner, ok=False)

@@ -44,6 +44,8 @@ from smsgate.dialects.smsc import routes as smsc_routes
 from smsgate.dialects.smsgate_app import doors as android_doors
 from smsgate.dialects.smsgate_app.service import AppService
 from smsgate.dialects.smsgate_app.store import Links
+from smsgate.dialects.smsgateway24 import errors as sg24_errors
+from smsgate.dialects.smsgateway24 import routes as sg24_routes
 from smsgate.dialects.voipcomms import errors as voipcomms_errors
 from smsgate.dialects.voipcomms import routes as voipcomms_routes
 from smsgate.dispatch.hub import Hub
@@ -63,6 +65,7 @@ from smsgate.storage.messages import MessageStore, RetryRules
 from smsgate.storage.senders import SenderStore
 from smsgate.storage.webhooks import WebhookStore
 from smsgate.webhooks.deliver import Deliverer
+from smsgate.webhooks.telegram import TelegramBot
 
 log = logging.getLogger("smsgate")
 
@@ -198,6 +201,7 @@ def build(settings: Settings, *, clock: Clock | None = None, metrics: Metrics | 
         delivery=settings.delivery,
         contacts=ContactStore(db),
         campaigns=CampaignStore(db),
+        telegram=TelegramBot(settings.telegram_bot_token, api=settings.telegram_api),
     )
     channels = ChannelDispatcher(gateway)
     simulated = RunnerSettings(batch=settings.simulator.batch, rescan=settings.simulator.rescan)
@@ -281,6 +285,7 @@ def asgi(
         },
         ("POST", voipcomms_routes.SEND): voipcomms_routes.send,
         **smsc_routes.HOT,
+        **sg24_routes.HOT,
     }
     api.add_middleware(HotPaths, routes=hot)
     if app.settings.access_log:
@@ -297,6 +302,8 @@ def asgi(
     problems.add_door(api, voipcomms_errors.DOOR.prefix, voipcomms_errors.render)
     api.include_router(smsc_routes.router)
     problems.add_door(api, smsc_routes.PREFIX + "/", smsc_errors.render)
+    api.include_router(sg24_routes.router)
+    problems.add_door(api, sg24_errors.PREFIX + "/", sg24_errors.answer)
 
     @api.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

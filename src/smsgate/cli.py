@@ -536,6 +536,22 @@ def keys_list(account: AccountOption = None, as_json: Json = False) -> None:
     run(work)
 
 
+@keys_cli.command("import")
+def keys_import(
+    secret: Annotated[str, typer.Argument(help="a token your clients already hold")],
+    name: str = "imported",
+    account: AccountOption = None,
+) -> None:
+    """Keep a token from another service (SmsGateway24's, say) as an API key of the account."""
+
+    async def work(app: application.App) -> None:
+        owner = await pick_account(app, account)
+        key = await app.gateway.accounts.import_key(owner, secret, name)
+        console.print(f"key {key.id} ({key.name}) imported for {owner.email}")
+
+    run(work)
+
+
 @keys_cli.command("revoke")
 def keys_revoke(key_id: int, account: AccountOption = None) -> None:
     """Revoke a key: it stops working at once."""

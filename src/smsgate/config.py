@@ -46,6 +46,8 @@ class Settings:
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     log_level: str = "info"
     access_log: bool = True  # one short line per HTTP request (SMSGATE_ACCESS_LOG=0: none)
+    telegram_bot_token: str = ""  # SmsGateway24's telegrammessage sends through this bot
+    telegram_api: str = "https://api.telegram.org"
 
     @property
     def url(self) -> str:
@@ -101,4 +103,6 @@ class Settings:
             log_level=env.get("SMSGATE_LOG_LEVEL", "info"),
             access_log=env.get("SMSGATE_ACCESS_LOG", "1").strip().lower()
             not in ("0", "false", "no", "off"),
+            telegram_bot_token=env.get("SMSGATE_TELEGRAM_BOT_TOKEN", ""),
+            telegram_api=env.get("SMSGATE_TELEGRAM_API", "https://api.telegram.org"),
         )

@@ -272,6 +272,9 @@ class MessageFilter:
     ids: tuple[int, ...] | None = None
     campaign_id: int | None = None  # messages of this campaign
     references: tuple[str, ...] | None = None  # the clients' own ids
+    reasons: frozenset[Reason | None] | None = None  # failed ones only with these reasons
+    reference: str | None = None  # the client's own id (a vendor's customer id)
+    sim_slot: int | None = None  # the SIM slot it went (or goes, or came in) through
     before_id: int | None = None  # cursor: ids strictly below
     limit: int = 100
     ascending: bool = False

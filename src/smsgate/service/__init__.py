@@ -14,6 +14,7 @@ A thin facade over the domain services, each written once:
 - `contacts`: contact lists, contacts, the opt-out list (`service/contacts.py`)
 - `campaigns`: newsletters to contact lists, their expansion and progress (`service/campaigns.py`)
 - `senders`: the sender names an account may send from (`service/senders.py`)
+- `notifications`: messages to a Telegram chat (`service/notifications.py`)
 
 A new domain is one module here and one attribute below. Nothing outside this package touches a
 store, the hub, the clock or the policy: it calls an operation.
@@ -33,6 +34,7 @@ from smsgate.core.ports import (
     Limiter,
     MessageStore,
     SenderStore,
+    Telegram,
     WebhookStore,
 )
 from smsgate.dispatch.hub import Hub
@@ -47,6 +49,7 @@ from smsgate.service.dispatch import Dispatch, Sweep
 from smsgate.service.inbound import InboundMessages, Received
 from smsgate.service.limits import Limits
 from smsgate.service.messages import MAX_BATCH, MAX_RECIPIENTS, Messages
+from smsgate.service.notifications import Notifications
 from smsgate.service.numbers import Numbers
 from smsgate.service.senders import Senders
 from smsgate.service.webhooks import DeliveryPolicy, Webhooks
@@ -81,6 +84,7 @@ class Gateway:
         contacts: ContactStore,
         campaigns: CampaignStore,
         senders: SenderStore,
+        telegram: Telegram | None = None,
     ) -> None:
         self._ctx = Context(
             store=store,
@@ -110,6 +114,7 @@ class Gateway:
         self.numbers = Numbers(self._ctx)
         self.webhooks = Webhooks(self._ctx, policy=delivery)
         self.campaigns = Campaigns(self._ctx, devices=self.devices, billing=self.billing)
+        self.notifications = Notifications(telegram)
 
     def now(self) -> datetime:
         """The gateway's clock (a fake one in tests)."""

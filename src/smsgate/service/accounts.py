@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 import sys
@@ -125,6 +127,48 @@ class Accounts:
             now=self._ctx.clock.now(),
         )
         return key, secret
+
+    async def import_key(self, account: Account, secret: str, name: str = "imported") -> ApiKey:
+        """Keeps a token the account's clients already hold (another service's, moving here) as
+        an API key of it; Conflict if that secret is a key already."""
+        secret = secret.strip()
+        if not 16 <= len(secret) <= 200 or not re.fullmatch(r"[\x21-\x7e]+", secret):
+            raise errors.BadParameter("an imported key has 16 to 200 printable characters")
+        return await self._ctx.directory.add_key(
+            account_id=account.id,
+            name=name.strip() or "imported",
+            prefix=accounts.shown_prefix(secret),
+            key_hash=accounts.secret_hash(secret),
+            now=self._ctx.clock.now(),
+        )
+
+    async def login_key(
+        self, email: str, password: str, *, name: str, client: str = ""
+    ) -> tuple[Account, str]:
+        """Signs in and answers an API key named `name` that stays the same for this password
+        (derived from the stored password hash), so a client that asks for a token on every start
+        gets one key, not one per start; a new password gives a new one. If that key was revoked,
+        a fresh random key is made."""
+        account = await self.login(email, password, client=client)
+        found = await self._ctx.directory.find_account_by_email(account.email)
+        assert found is not None
+        material = f"{name}:{account.id}".encode()
+        digest = hmac.new(found[1].encode(), material, hashlib.sha256).digest()
+        secret = accounts.KEY_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        if await self._ctx.directory.find_account_by_key(accounts.secret_hash(secret)) is None:
+            try:
+                await self._ctx.directory.add_key(
+                    account_id=account.id,
+                    name=name,
+                    prefix=accounts.shown_prefix(secret),
+                    key_hash=accounts.secret_hash(secret),
+                    now=self._ctx.clock.now(),
+                )
+            except errors.Conflict:  # revoked (or made by a node at this very moment)
+                if await self._ctx.directory.find_account_by_key(accounts.secret_hash(secret)):
+                    return account, secret
+                _, secret = await self.create_key(account, name)
+        return account, secret
 
     async def list_keys(self, account: Account) -> list[ApiKey]:
         return await self._ctx.directory.list_keys(account.id)

@@ -63,6 +63,9 @@ class InboundMessages:
         if self._replies is not None and stored:
             await self._replies(stored)
 
+    async def count(self, f: MessageFilter, *, account: Account) -> int:
+        return await self._ctx.directory.count_inbound(account.id, f)
+
     async def list(self, f: MessageFilter, *, account: Account) -> Page[Inbound]:
         return await self._ctx.directory.list_inbound(account.id, f)
 

@@ -270,6 +270,10 @@ class Messages:
     async def list(self, f: MessageFilter, *, account: Account) -> Page[Message]:
         return await self._ctx.store.list_page(account.id, f)
 
+    async def count(self, f: MessageFilter, *, account: Account) -> int:
+        """How many messages the filter finds (its limit and cursor aside)."""
+        return await self._ctx.store.count_matching(account.id, f)
+
     async def cancel(self, message_id: int, *, account: Account) -> Message:
         """Cancels a message no device has; a phone that can cancel is asked to (it stays leased)."""
         try:

@@ -104,10 +104,15 @@ class Directory:
             "key_hash": key_hash,
             "created_at": now,
         }
-        async with self._db.write() as connection:
-            key_id = (
-                await connection.execute(insert(api_keys).values(values).returning(api_keys.c.id))
-            ).scalar_one()
+        try:
+            async with self._db.write() as connection:
+                key_id = (
+                    await connection.execute(
+                        insert(api_keys).values(values).returning(api_keys.c.id)
+                    )
+                ).scalar_one()
+        except IntegrityError:
+            raise errors.Conflict("this key exists already") from None
         return ApiKey(id=key_id, account_id=account_id, name=name, prefix=prefix, created_at=now)
 
     async def list_keys(self, account_id: int) -> list[ApiKey]:
@@ -339,7 +344,16 @@ class Directory:
             clauses.append(inbound.c.sender == f.phone)
         if f.phones is not None:
             clauses.append(inbound.c.sender.in_(f.phones))
+        if f.sim_slot is not None:
+            clauses.append(inbound.c.sim_slot == f.sim_slot)
         return clauses
+
+    async def count_inbound(self, account_id: int, f: MessageFilter) -> int:
+        statement = (
+            select(func.count()).select_from(inbound).where(*self._inbound_where(account_id, f))
+        )
+        async with self._db.read() as connection:
+            return int((await connection.execute(statement)).scalar_one())
 
     async def list_inbound(self, account_id: int, f: MessageFilter) -> Page[Inbound]:
         order = inbound.c.id.asc() if f.ascending else inbound.c.id.desc()

@@ -59,6 +59,18 @@ def _where(account_id: int, f: MessageFilter) -> list[ColumnElement[bool]]:
         clauses.append(_for_devices(f.for_devices))
     if f.campaign_id is not None:
         clauses.append(t.c.campaign_id == f.campaign_id)
+    if f.reasons is not None:
+        named = [r.value for r in f.reasons if r is not None]
+        reason = (
+            or_(t.c.reason.in_(named), t.c.reason.is_(None))
+            if None in f.reasons
+            else t.c.reason.in_(named)
+        )
+        clauses.append(or_(t.c.state != State.FAILED.value, reason))
+    if f.reference is not None:
+        clauses.append(t.c.reference == f.reference)
+    if f.sim_slot is not None:
+        clauses.append(func.coalesce(t.c.sim_used, t.c.sim_slot) == f.sim_slot)
     return clauses
 
 
@@ -208,6 +220,12 @@ class MessageStore:
         more = len(found) > f.limit
         items = found[: f.limit]
         return Page(items, items[-1].id if more and items else None)
+
+    async def count_matching(self, account_id: int, f: MessageFilter) -> int:
+        """How many messages a listing would find, without its limit or cursor."""
+        statement = select(func.count()).select_from(t).where(*_where(account_id, f))
+        async with self._db.read() as connection:
+            return int((await connection.execute(statement)).scalar_one())
 
     async def count(self, account_id: int | None = None) -> dict[State, int]:
         statement = select(t.c.state, func.count()).group_by(t.c.state)
