@@ -80,6 +80,11 @@ class Tenant:
     def auth(self) -> dict[str, str]:
         return {"apikey": self.key}
 
+    @property
+    def utf8(self) -> dict[str, str]:
+        """Credentials and answers in UTF-8 (httpx reads JSON bytes as UTF-8)."""
+        return {"apikey": self.key, "charset": "utf-8"}
+
 
 @pytest_asyncio.fixture(loop_scope="package")
 async def smsc(shared: Server) -> Tenant:

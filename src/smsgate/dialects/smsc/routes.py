@@ -120,7 +120,7 @@ def _requests(p: Params, client_id: int | str | None, now: Any) -> list[SendRequ
     convert = wire.translit if wire.flag(p, "translit") else (lambda t: t)
     listed = p.get("list")
     if listed is not None and listed.strip():
-        pairs = [(ph, convert(wire.text(t))) for ph, t in wire.entries(listed)]
+        pairs = [(wire.international(ph), convert(wire.text(t))) for ph, t in wire.entries(listed)]
     else:
         pairs = [(ph, convert(wire.text(p.get("mes")))) for ph in wire.phones(p.get("phones"))]
     many = len(pairs) > 1
@@ -274,7 +274,7 @@ async def _find(
     request: Request, account: Account, given: str, phone: str | None
 ) -> Message | None:
     gateway = gateway_of(request)
-    e164 = numbers.parse(phone, gateway.default_region).e164 if phone else None
+    e164 = numbers.parse(wire.international(phone), gateway.default_region).e164 if phone else None
     page = await gateway.messages.list(
         MessageFilter(references=(given,), phone=e164, limit=1), account=account
     )
@@ -452,7 +452,7 @@ async def info(request: Request) -> Response:
     raw = (p.get("phone") or "").strip()
     if not raw:
         raise smsc_errors.BadPhone("phone is missing")
-    number = numbers.parse(raw, gateway_of(request).default_region)
+    number = numbers.parse(wire.international(raw), gateway_of(request).default_region)
     found = numbers.intelligence(number.e164, number.country)
     fields: dict[str, Any] = {
         "country": numbers.country_name(found.country, "ru"),

@@ -13,7 +13,7 @@ from typing import Final
 
 from starlette.requests import Request
 
-from smsgate.core import errors
+from smsgate.core import errors, numbers
 from smsgate.dialects.smsc import errors as smsc_errors
 from smsgate.doors import params, parsers
 from smsgate.doors.params import Params
@@ -121,9 +121,19 @@ def client_id(p: Params) -> int | str | None:
     return raw
 
 
+def international(phone: str) -> str:
+    """SMSC numbers without `+` are international (`5511987654321`), except a national trunk
+    prefix (`8926...`): digits that make a valid number with `+` get it."""
+    digits = phone.strip()
+    if digits.isascii() and digits.isdigit() and not digits.startswith(("8", "0")):
+        if numbers.try_parse("+" + digits) is not None:
+            return "+" + digits
+    return digits
+
+
 def phones(raw: str | None) -> tuple[str, ...]:
     """`79991112233,+79991112244;79991112255`: separated by , or ; (or new lines)."""
-    found = tuple(p.strip() for p in _PHONE_SPLIT.split(raw or "") if p.strip())
+    found = tuple(international(p) for p in _PHONE_SPLIT.split(raw or "") if p.strip())
     if not found:
         raise smsc_errors.BadPhone("phones is missing")
     for phone in found:
