@@ -5,6 +5,7 @@ prev_id, and the history's request limit."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ BRAZIL = "country,prefix,operator,price\nBR,,,3.00\nBR,,TIM,2.50\n*,,,5\n"
 
 
 async def eventually_status(c: Any, smsc: Tenant, message_id: int, wanted: int) -> dict[str, Any]:
-    for _ in range(200):
+    for _ in range(1200):
         found = (
             await c.get(
                 "/sys/status.php",
@@ -108,8 +109,11 @@ async def test_history_of_a_thousand_messages_paginated_with_cnt_and_prev_id(sms
     gateway = smsc.app.gateway
     await gateway.billing.load_prices(BRAZIL, by=None)
     try:
+        later = gateway.now() + timedelta(days=1)  # kept waiting: no backlog for the phones
         requests = [
-            SendRequest(to=(f"+55119876{i:05d}",), text=f"Сообщение номер {i}: " + "ы" * 60)
+            SendRequest(
+                to=(f"+55119876{i:05d}",), text=f"Сообщение номер {i}: " + "ы" * 60, send_at=later
+            )
             for i in range(1000)
         ]
         sent = await gateway.messages.send_batch(requests, account=smsc.account)
@@ -200,7 +204,7 @@ async def test_incoming_operator_lookup_hlr_and_sender_names(smsc: Tenant) -> No
         )
         await eventually_status(c, smsc, sent.json()["id"], 1)
         answers: Any = None
-        for _ in range(200):  # the simulated phone answers every delivered message
+        for _ in range(1200):  # the simulated phone answers every delivered message
             answers = (
                 await c.get("/sys/get.php", params={**smsc.utf8, "get_answers": 1, "fmt": 3})
             ).json()
