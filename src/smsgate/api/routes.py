@@ -36,6 +36,7 @@ def send_request(body: schemas.SendBody) -> SendRequest:
         reference=body.reference,
         sender=body.sender,
         sender_name=body.sender_name,
+        test=body.test,
     )
 
 

@@ -46,6 +46,11 @@ class SendBody(BaseModel):
     sender_name: str | None = Field(
         None, max_length=64, description="one of the account's sender names (recorded)"
     )
+    test: bool = Field(
+        False,
+        description="test mode: only the simulated phone takes it (no SMS leaves); a send that "
+        "names no device is in test mode anyway while the account has no real device",
+    )
 
 
 class BatchBody(BaseModel):
@@ -103,6 +108,9 @@ class MessageOut(BaseModel):
     mccmnc: str = Field(description="mobile country (and network) code where known")
     cost: str = Field(description="what the message costs (all parts), taken from the balance")
     sender_name: str = Field(description="the sender name asked for")
+    test: bool = Field(
+        description="test mode: for the simulated phone; its statuses are test results, no SMS left"
+    )
 
 
 class MessagesOut(BaseModel):
@@ -307,6 +315,7 @@ def message(m: Message) -> dict[str, Any]:
         "cost": billing.shown(m.cost),
         "campaign_id": m.campaign_id,
         "sender_name": m.sender_name,
+        "test": m.test,
     }
 
 

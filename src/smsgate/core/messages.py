@@ -140,6 +140,7 @@ class NewMessage:
     # in a message group (see Message.group_id): how many places before this one, in the same
     # insert, the group's first message is (0: this one leads it); None: not grouped
     group_offset: int | None = None
+    test: bool = False  # test mode: the simulated phone takes it, no real device ever does
 
     @property
     def state(self) -> State:
@@ -192,6 +193,7 @@ class Message:
     # messages of one group (the recipients of one request sent `together`) are leased together,
     # to one device; the group's id is the id of its first message
     group_id: int | None = None
+    test: bool = False  # test mode: sent by the simulated phone; its results are test results
 
     @property
     def is_final(self) -> bool:

@@ -24,3 +24,4 @@ class SendRequest:
     sender: str | None = None  # a two-way number of the account: sent through its SIM
     sender_name: str | None = None  # a sender name of the account (gateway.senders)
     together: bool = False  # one message group: all its recipients leave through one device
+    test: bool = False  # test mode: only the simulated phone takes it

@@ -26,6 +26,7 @@ from smsgate.core.messages import MessageFilter, NewMessage, Priority, State
 from smsgate.service.billing import Billing
 from smsgate.service.context import Context
 from smsgate.service.devices import Devices
+from smsgate.service.messages import test_mode
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +235,11 @@ class Campaigns:
             return 0  # another node has it, or it is no longer live
         made = 0
         size = max(1, self._ctx.policy.campaign_batch)
+        test = await self._test_mode(campaign)
         while True:
             batch = await store.recipients(campaign, limit=size)
             news, skipped, invalid = self._messages(
-                campaign, batch, await self._billing.price_list()
+                campaign, batch, await self._billing.price_list(), test=test
             )
             if news:
                 try:
@@ -284,8 +286,26 @@ class Campaigns:
             campaign = replace(campaign, cursor=cursor)
             await asyncio.sleep(0)  # other senders' requests run between batches
 
+    async def _test_mode(self, campaign: Campaign) -> bool:
+        """A campaign's messages follow send's test-mode rule (a mix of devices: the real ones)."""
+        named = (
+            {
+                d.id: d
+                for d in await self._ctx.directory.list_devices(
+                    campaign.account_id, archived=None, ids=campaign.devices
+                )
+            }
+            if campaign.devices
+            else {}
+        )
+        fleet = None if campaign.devices else await self._devices.fleet(campaign.account_id)
+        try:
+            return test_mode(campaign.devices, named=named, fleet=fleet, asked=False)
+        except (errors.InvalidDevice, KeyError):
+            return False
+
     def _messages(
-        self, campaign: Campaign, batch: Sequence[Recipient], prices: PriceList
+        self, campaign: Campaign, batch: Sequence[Recipient], prices: PriceList, *, test: bool
     ) -> tuple[builtins.list[NewMessage], int, int]:
         now = self._ctx.clock.now()
         valid_until = now + self._ctx.policy.default_validity
@@ -322,6 +342,7 @@ class Campaigns:
                     mccmnc=info.mccmnc,
                     cost=priced.cost,
                     campaign_id=campaign.id,
+                    test=test,
                 )
             )
         return news, skipped, invalid

@@ -20,6 +20,17 @@ EMPTY_BEAT_EVERY = timedelta(
 )  # an empty heartbeat (a poll) is written at most this often
 
 
+FLEET_TTL = 2.0  # seconds an account's kinds of device are remembered (test mode reads them)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fleet:
+    """What kinds of device an account has: send's test-mode rule reads it."""
+
+    real: bool  # a live device that is not the simulated phone (a phone, an upstream, a modem)
+    simulator: bool  # a simulated phone that can send
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceState:
     device: Device
@@ -34,6 +45,7 @@ class Devices:
         self._ctx = ctx
         self._phones: dict[str, tuple[Device, float]] = {}  # device token hash -> device, until
         self._beats: dict[int, datetime] = {}  # device -> when its last empty heartbeat was written
+        self._fleets: dict[int, tuple[Fleet, float]] = {}  # account -> its fleet, until
 
     async def register(
         self,
@@ -54,7 +66,22 @@ class Devices:
             limits=limits,
             now=self._ctx.clock.now(),
         )
+        self._fleets.pop(account.id, None)
         return device, token
+
+    async def fleet(self, account_id: int) -> Fleet:
+        """Remembered FLEET_TTL seconds; a change here shows at once, one elsewhere (another node,
+        the CLI) within that."""
+        cached = self._fleets.get(account_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        live = await self._ctx.directory.list_devices(account_id, archived=False)
+        fleet = Fleet(
+            real=any(d.kind is not Kind.SIMULATOR for d in live),
+            simulator=any(d.kind is Kind.SIMULATOR and d.can_send for d in live),
+        )
+        self._fleets[account_id] = (fleet, time.monotonic() + FLEET_TTL)
+        return fleet
 
     async def list(
         self,
@@ -80,10 +107,12 @@ class Devices:
         if changes.name is not None:
             changes = dataclasses.replace(changes, name=_checked_name(changes.name))
         self.forget(device_id)
+        self._fleets.pop(account.id, None)
         return await self._ctx.directory.change_device(account.id, device_id, changes)
 
     async def archive(self, device_id: int, *, account: Account) -> Device:
         self.forget(device_id)
+        self._fleets.pop(account.id, None)
         return await self._ctx.directory.archive_device(account.id, device_id)
 
     async def authenticate(self, token: str | None) -> Device:

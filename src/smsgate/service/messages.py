@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from smsgate.core import errors, routing, segments
 from smsgate.core.accounts import Account
 from smsgate.core.billing import PriceList
-from smsgate.core.devices import Device
+from smsgate.core.devices import Device, Kind
 from smsgate.core.messages import Message, MessageFilter, NewMessage, Page, Priority, State
 from smsgate.core.requests import SendRequest
 from smsgate.service.billing import Billing
 from smsgate.service.context import Context
-from smsgate.service.devices import Devices
+from smsgate.service.devices import Devices, Fleet
 from smsgate.service.numbers import Number, Numbers
 from smsgate.service.senders import Senders
 
@@ -94,18 +94,22 @@ class Messages:
                 senders[wanted] = await Numbers(self._ctx).sender(wanted, account=account)
             except errors.GatewayError as exc:  # refuses the messages sent from it, not all
                 senders[wanted] = exc
+        fleet = (
+            await self._devices.fleet(account.id) if any(not r.devices for r in requests) else None
+        )
         news: builtins.list[NewMessage] = []
         owners: builtins.list[int] = []
         refused: builtins.list[Refused] = []
         for index, request in enumerate(requests):
             try:
                 _check_devices(request.devices, devices)  # the ones it named (a sender's: checked)
+                test = test_mode(request.devices, named=devices, fleet=fleet, asked=request.test)
                 if request.sender is not None:
                     sender = senders[request.sender]
                     if isinstance(sender, errors.GatewayError):
                         raise sender
                     request = self._from(request, sender)
-                made = self._validate(account, request, devices, now, prices)
+                made = self._validate(account, request, devices, now, prices, test=test)
             except errors.GatewayError as exc:
                 refused.append(Refused(index, exc))
                 continue
@@ -130,13 +134,18 @@ class Messages:
         devices = await self._named_devices(account, requests)
         prices = await self._billing.price_list()
         senders = await self._senders(account, requests)
+        fleet = (
+            await self._devices.fleet(account.id) if any(not r.devices for r in requests) else None
+        )
         news: builtins.list[NewMessage] = []
         for index, request in enumerate(requests):
             try:
+                # as the client asked, before `from` (a two-way number is a real SIM)
+                test = test_mode(request.devices, named=devices, fleet=fleet, asked=request.test)
                 if request.sender is not None:
                     request = self._from(request, senders[request.sender])
                 name = await self._names.check(request.sender_name, account=account)
-                news.extend(self._validate(account, request, devices, now, prices, name))
+                news.extend(self._validate(account, request, devices, now, prices, name, test=test))
             except errors.GatewayError as exc:
                 if len(requests) > 1:
                     exc.context.setdefault("index", index)
@@ -191,6 +200,8 @@ class Messages:
         now: datetime,
         prices: PriceList,
         sender_name: str = "",
+        *,
+        test: bool,
     ) -> builtins.list[NewMessage]:
         if not request.to:
             raise errors.InvalidNumber("no recipient given")
@@ -234,6 +245,7 @@ class Messages:
                     mark=mark,
                     sender_name=sender_name,
                     group_offset=index if request.together else None,
+                    test=test,
                 )
             )
         return news
@@ -318,9 +330,10 @@ class Messages:
                 routing.Waiting.RETRY_BACKOFF,
                 f"retrying after {message.next_attempt_at.isoformat()} ({message.reason})",
             )
-        candidates = await self._devices.list(
+        listed = await self._devices.list(
             account=account, archived=None, ids=message.devices or None
         )
+        candidates = [d for d in listed if (d.kind is Kind.SIMULATOR) == message.test]
         if not candidates:
             return routing.Waiting.NO_DEVICE, "the account has no device that could send it"
         states = [await self._devices.state_of(d) for d in candidates]
@@ -348,3 +361,33 @@ def _check_devices(wanted: Sequence[int], found: dict[int, Device]) -> None:
         if not device.can_send:
             state = "archived" if device.archived else "disabled"
             raise errors.InvalidDevice(f"device {device_id} is {state}")
+
+
+def test_mode(
+    devices: Sequence[int], *, named: dict[int, Device], fleet: Fleet | None, asked: bool
+) -> bool:
+    """Whether a message is test traffic: the simulated phone takes it, and no real device ever.
+
+    Test mode is asked for (`asked`), or implied by naming the simulated phone, or, for a send that
+    names no device, the account has no real device yet (a fresh install) but a simulated phone.
+    """
+    if devices:
+        simulated = [d for d in devices if named[d].kind is Kind.SIMULATOR]
+        real = [d for d in devices if named[d].kind is not Kind.SIMULATOR]
+        if simulated and real:
+            raise errors.InvalidDevice(
+                f"device {simulated[0]} is the simulated phone (test mode) and device {real[0]} "
+                "a real one: name either"
+            )
+        if real and asked:
+            raise errors.InvalidDevice(
+                f"device {real[0]} is a real device: a test message goes to the simulated phone only"
+            )
+        return bool(simulated)
+    if fleet is None:
+        raise AssertionError("a send naming no device needs the account's fleet")
+    if asked:
+        if not fleet.simulator:
+            raise errors.InvalidDevice("this account has no simulated phone to take test messages")
+        return True
+    return fleet.simulator and not fleet.real

@@ -47,6 +47,7 @@ COLUMNS = (
     "campaign_id",
     "sender_name",
     "group_id",
+    "test",
 )
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO messages ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -115,6 +116,7 @@ def _row(message_id: int, new: NewMessage, time: Any, group_id: int | None) -> t
         new.campaign_id,
         new.sender_name,
         group_id,
+        new.test,
     )
 
 

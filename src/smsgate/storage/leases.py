@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.core import routing
-from smsgate.core.devices import Device, Limits
+from smsgate.core.devices import Device, Kind, Limits
 from smsgate.core.messages import Message, Priority, State
 from smsgate.core.routing import WHOLE_DEVICE, Usage
 from smsgate.storage import rows
@@ -176,6 +176,7 @@ class Leaser:
         conditions = [
             t.c.account_id == device.account_id,
             t.c.state == State.QUEUED.value,
+            t.c.test.is_(device.kind is Kind.SIMULATOR),  # test traffic: the simulator's alone
             or_(
                 t.c.device_id == device.id,
                 and_(

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, se
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.core import clock, errors, events, routing
-from smsgate.core.devices import Device
+from smsgate.core.devices import Device, Kind
 from smsgate.core.messages import (
     CANCELLABLE,
     IN_FLIGHT,
@@ -533,6 +533,7 @@ class MessageStore:
             t.c.device_id == device.id,
             (
                 t.c.device_id.is_(None)
+                & t.c.test.is_(device.kind is Kind.SIMULATOR)  # as leases take them
                 & or_(t.c.devices == "", ("," + t.c.devices + ",").like(mine))
             ),
         )

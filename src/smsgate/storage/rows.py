@@ -61,6 +61,7 @@ def message(row: Row) -> Message:
         campaign_id=row["campaign_id"],
         sender_name=row["sender_name"],
         group_id=row["group_id"],
+        test=bool(row["test"]),
     )
 
 
@@ -94,6 +95,7 @@ def stored(new: NewMessage, message_id: int, group_id: int | None = None) -> Mes
         campaign_id=new.campaign_id,
         sender_name=new.sender_name,
         group_id=group_id,
+        test=new.test,
     )
 
 

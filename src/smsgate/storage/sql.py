@@ -201,6 +201,8 @@ messages = Table(
     Column("campaign_id", Id),  # the campaign it was expanded from
     Column("sender_name", String(64), nullable=False, server_default=""),  # the name asked for
     Column("group_id", Id),  # leased together, to one device: the id of the group's first message
+    # test mode: only the simulated phone takes it, and only it does (a real device never)
+    Column("test", Boolean, nullable=False, server_default=text("false")),
     # the listings every door offers: by account + time, id, phone, device, status
     Index(
         "ix_messages_account_created", "account_id", "created_at", "id"
