@@ -230,7 +230,7 @@ async def send(
     service = service_of(request)
     key = body.id or secrets.token_urlsafe(15)
     device = _device_id(body.deviceId)
-    devices = (device,) if device is not None else ()
+    devices: tuple[int, ...] = (device,) if device is not None else ()
     if not devices and deviceActiveWithin > 0:
         devices = await _active_devices(request, account, deviceActiveWithin)
     sent = await service.send(
