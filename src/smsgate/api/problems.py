@@ -34,7 +34,7 @@ def status_of(
     """The status of the most specific kind of error the table names (400 if none)."""
     for kind in type(error).__mro__:
         if kind in table:
-            return table[kind]  # type: ignore[index]
+            return table[kind]
     return 400
 
 
@@ -68,7 +68,8 @@ def add_door(app: FastAPI, prefix: str, render: Door) -> None:
 
 
 def _door(request: Request) -> Door | None:
-    for prefix, render in getattr(request.app.state, "error_doors", ()):
+    doors: list[tuple[str, Door]] = getattr(request.app.state, "error_doors", [])
+    for prefix, render in doors:
         if request.url.path.startswith(prefix):
             return render
     return None

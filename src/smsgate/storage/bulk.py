@@ -124,7 +124,7 @@ async def insert(
     connection: AsyncConnection, news: Sequence[NewMessage], *, is_sqlite: bool
 ) -> list[int]:
     """Inserts the rows; returns their ids in order."""
-    raw = (await connection.get_raw_connection()).driver_connection
+    raw: Any = (await connection.get_raw_connection()).driver_connection
     if is_sqlite:
         cursor = await raw.execute("SELECT COALESCE(MAX(id), 0) FROM messages")
         first = (await cursor.fetchone())[0] + 1

@@ -618,7 +618,7 @@ def _groups(reports: Sequence[Report]) -> list[list[tuple[int, Report]]]:
 
 
 def _fields(f: MessageFilter) -> dict[str, Any]:
-    return {name: getattr(f, name) for name in f.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(f, name) for name in f.__slots__}
 
 
 def _id(message: Message) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -220,7 +220,7 @@ async def cancel(request: Request) -> Response:
     gateway = gateway_of(request)
     choice = wire.device_choice(p.get("device"))
     message_ids = wire.ids("id_sms", p.get("id_sms"))
-    cancelled: list[Any]
+    cancelled: Sequence[Any]
     if choice is not None:
         f = MessageFilter(for_devices=await device_ids(request, account, choice))
         cancelled = await gateway.messages.cancel_matching(f, account=account)
