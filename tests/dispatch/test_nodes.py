@@ -32,6 +32,7 @@ def free_port() -> int:
 
 class Node:
     def __init__(self, schema: str, data_dir: Path) -> None:
+        self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -41,15 +42,19 @@ class Node:
             "SMSGATE_DATA_DIR": str(data_dir),
             "SMSGATE_PORT": str(self.port),
             "SMSGATE_LOG_LEVEL": "warning",
+            "SMSGATE_ACCESS_LOG": "0",
             "COLUMNS": "300",
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "smsgate.cli", "serve"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        # the output goes to a file: a pipe nobody reads fills up and blocks the node
+        self.log = data_dir / f"node-{self.port}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("smsgate")), "serve"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         self.output: list[str] = []
 
     async def ready(self) -> str:
@@ -57,9 +62,7 @@ class Node:
         async with httpx.AsyncClient() as client:
             for _ in range(300):
                 if self.process.poll() is not None:
-                    raise AssertionError(
-                        "node died: " + (self.process.stdout.read() if self.process.stdout else "")
-                    )
+                    raise AssertionError("node died: " + self.log.read_text())
                 try:
                     if (await client.get(self.url + "/healthz")).status_code == 200:
                         break
@@ -71,21 +74,19 @@ class Node:
     def stop(self) -> str:
         self.process.terminate()
         try:
-            out, _ = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        return out or ""
+            self.process.wait()
+        return self.log.read_text()
 
 
 def read_key(node: Node) -> str:
-    assert node.process.stdout is not None
-    for _ in range(200):
-        line = node.process.stdout.readline()
-        found = re.search(r"(sg_[A-Za-z0-9_-]{20,})", line)
-        if found:
-            return found.group(1)
-    raise AssertionError("no API key in the welcome text")
+    """The first start's API key: not printed when the output is not a terminal, but written to
+    the data directory's first-start.txt."""
+    found = re.search(r"(sg_[A-Za-z0-9_-]{20,})", (node.data_dir / "first-start.txt").read_text())
+    assert found, node.log.read_text()
+    return found.group(1)
 
 
 async def phone_loop(
@@ -126,8 +127,8 @@ async def test_two_nodes_hand_out_every_message_exactly_once(tmp_path: Path) -> 
     schema = f"n_{uuid.uuid4().hex[:12]}"
     await _pg_admin(f'CREATE SCHEMA "{schema}"')
     first = Node(schema, tmp_path)
-    key = read_key(first)
     await first.ready()
+    key = read_key(first)
     second = Node(schema, tmp_path)
     nodes = [first, second]
     try:
